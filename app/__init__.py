@@ -1,0 +1,180 @@
+"""Relais: operations and billing for community-management agencies."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, render_template, request, session
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+
+from app import access, formatting, jobs
+from app.config import Config, DevelopmentConfig, from_environment
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Settings: the `config` class (chosen from RELAIS_ENV when
+    None), then the environment (not for a TESTING class), then `overrides`."""
+    app = Flask(__name__, instance_relative_config=True)
+    configure(app, config, overrides or {})
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_request_hooks(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, config: type[Config] | None, overrides: dict[str, Any]) -> None:
+    environment = from_environment()
+    if config is None:
+        config = DevelopmentConfig if environment.get("RELAIS_ENV") == "development" else Config
+    app.config.from_object(config)
+    if not app.config.get("TESTING"):
+        app.config.update(environment)
+    app.config.update(overrides)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "relais.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    if app.config["RELAIS_ENV"] in {"development", "test"}:
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the URL was given with."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance: Path) -> str:
+    """A key generated once into the instance folder (never committed)."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    jobs.init_app(app)
+    formatting.init_app(app)
+
+    from app.auth.services import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Connectez-vous pour accéder à cette page.")
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def select_locale() -> str:
+    languages = ["fr", "en"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    lang = session.get("lang")
+    return lang if lang in languages else "fr"
+
+
+BLUEPRINT_PACKAGES = ("main", "auth", "clients", "users", "agency", "audit", "portal", "documents")
+
+
+def register_blueprints(app: Flask) -> None:
+    """Each domain package defines `bp` in __init__ and its routes in views.py
+    (imported here, so models never pull views in)."""
+    import importlib
+
+    for name in BLUEPRINT_PACKAGES:
+        package = importlib.import_module(f"app.{name}")
+        importlib.import_module(f"app.{name}.views")
+        app.register_blueprint(package.bp)
+    access.check_client_routes_are_scoped(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    def render_error(code: int):
+        def handler(error: Exception):
+            return render_template(f"errors/{code}.html", error=error), code
+
+        return handler
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template("errors/csrf.html", error=error), 400
+
+
+def register_request_hooks(app: Flask) -> None:
+    app.before_request(access.require_login_by_default)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        if current_user and current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    @app.context_processor
+    def template_globals():
+        from flask_babel import get_locale
+
+        from app.mail import uses_outbox
+
+        return {
+            "get_locale": get_locale,
+            "current_client": g.get("client"),
+            "outbox_enabled": uses_outbox(app),
+            "request_path": request.path,
+        }
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

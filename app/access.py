@@ -1,0 +1,206 @@
+"""Who may see what: the one place that decides.
+
+Every query of client-owned data is filtered through `client_scope()` or goes
+through `get_client_or_404()`; no other module writes a membership filter.
+Unknown users and unknown roles see nothing (deny by default). An object the
+user may not see answers 404; one it sees but may not change answers 403.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, abort, g, request
+from flask_login import current_user
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+
+from app.auth.models import Role, User
+from app.clients.models import Client, ClientMember, CMAssignment
+from app.extensions import db, login_manager
+from app.timeutil import today
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC_ATTR = "_relais_public"
+
+
+def _user(user: User | None) -> User | None:
+    if user is None:
+        user = current_user if current_user and current_user.is_authenticated else None
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return None
+    return user
+
+
+def active_assignment_clause(cm_id: int) -> ColumnElement[bool]:
+    day = today()
+    return (
+        (CMAssignment.cm_id == cm_id)
+        & (CMAssignment.since <= day)
+        & or_(CMAssignment.until.is_(None), CMAssignment.until >= day)
+    )
+
+
+def visible_clients_clause(user: User | None = None) -> ColumnElement[bool]:
+    """A condition on Client that admits exactly the clients `user` may see."""
+    user = _user(user)
+    if user is None:
+        return false()
+    if user.role == Role.LEAD:
+        return true()
+    if user.role == Role.CM:
+        served = select(CMAssignment.client_id).where(active_assignment_clause(user.id))
+        return Client.id.in_(served) & Client.archived_at.is_(None)
+    if user.role == Role.CLIENT:
+        own = select(ClientMember.client_id).where(ClientMember.user_id == user.id)
+        return Client.id.in_(own)
+    return false()
+
+
+def client_scope(column: Any, user: User | None = None) -> ColumnElement[bool]:
+    """A condition on any `client_id` column: rows of visible clients only."""
+    user = _user(user)
+    if user is not None and user.role == Role.LEAD:
+        return true()
+    return column.in_(select(Client.id).where(visible_clients_clause(user)))
+
+
+def visible_clients(user: User | None = None) -> Select[tuple[Client]]:
+    return select(Client).where(visible_clients_clause(user))
+
+
+def can_view(user: User | None, client: Client) -> bool:
+    user = _user(user)
+    if user is None:
+        return False
+    stmt = select(Client.id).where(Client.id == client.id, visible_clients_clause(user))
+    return db.session.scalar(stmt) is not None
+
+
+def can_manage(user: User | None, client: Client | None = None) -> bool:
+    """Changing a client, its contracts, users or money: leads only."""
+    user = _user(user)
+    return user is not None and user.role == Role.LEAD
+
+
+def get_client_or_404(client_id: Any, user: User | None = None) -> Client:
+    try:
+        client_id = int(client_id)
+    except (TypeError, ValueError):
+        abort(404)
+    client = db.session.scalar(select(Client).where(Client.id == client_id, visible_clients_clause(user)))
+    if client is None:
+        abort(404)
+    return client
+
+
+def get_user_or_404(user_id: Any, user: User | None = None) -> User:
+    """Accounts are the lead's business: anyone else sees no account by id."""
+    viewer = _user(user)
+    if viewer is None or viewer.role != Role.LEAD:
+        abort(404)
+    target = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if target is None:
+        abort(404)
+    return target
+
+
+def client_of_member(user: User) -> Client | None:
+    """The company a client user belongs to."""
+    return db.session.scalar(select(Client).join(ClientMember).where(ClientMember.user_id == user.id))
+
+
+# -- decorators -------------------------------------------------------------
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without logging in (login, invitations...)."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Logged in (enforced globally) and of one of `roles`, else 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = _user(None)
+            if user is None:
+                return login_manager.unauthorized()
+            if user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+lead_required = roles_required(Role.LEAD)
+
+
+# -- request-level enforcement ---------------------------------------------
+
+
+def require_login_by_default() -> Any:
+    """App-wide before_request: every endpoint needs a logged-in user unless
+    it is marked @public (fail closed for a route that forgets)."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    view = current_app_view()
+    if view is not None and getattr(view, PUBLIC_ATTR, False):
+        return None
+    if _user(None) is None:
+        return login_manager.unauthorized()
+    return None
+
+
+def current_app_view() -> Callable[..., Any] | None:
+    from flask import current_app
+
+    return current_app.view_functions.get(request.endpoint or "")
+
+
+SCOPED_BLUEPRINTS: set[str] = set()
+
+
+def install_client_scope(bp: Blueprint) -> None:
+    """Resolve `<int:client_id>` into g.client through the access rules
+    before any view of `bp` runs, and fill it back into url_for."""
+    SCOPED_BLUEPRINTS.add(bp.name)
+
+    @bp.url_value_preprocessor
+    def _pull_client_id(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if values and "client_id" in values:
+            g.client_id = values.pop("client_id")
+
+    @bp.before_request
+    def _load_client() -> Any:
+        if "client_id" not in g:
+            return None
+        if _user(None) is None:
+            return login_manager.unauthorized()
+        g.client = get_client_or_404(g.client_id)
+        return None
+
+    @bp.url_defaults
+    def _add_client_id(endpoint: str, values: dict[str, Any]) -> None:
+        client = g.get("client")
+        if client is not None and "client_id" not in values:
+            from flask import current_app
+
+            if current_app.url_map.is_endpoint_expecting(endpoint, "client_id"):
+                values["client_id"] = client.id
+
+
+def check_client_routes_are_scoped(app: Any) -> None:
+    """Refuse to start if a route takes a client_id outside a scoped blueprint."""
+    for rule in app.url_map.iter_rules():
+        if "client_id" in rule.arguments:
+            bp_name = rule.endpoint.rsplit(".", 1)[0] if "." in rule.endpoint else ""
+            if bp_name not in SCOPED_BLUEPRINTS:
+                raise RuntimeError(
+                    f"route {rule.rule} takes client_id but blueprint {bp_name!r} "
+                    "has no client scope: call access.install_client_scope(bp)"
+                )

@@ -1,0 +1,108 @@
+"""Settings: defaults in a class per set, values from the environment.
+
+Nothing is read at import time: `from_environment()` is called by create_app,
+which also resolves the instance folder (SQLite file, generated secret key,
+mail outbox).
+"""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Environment variable -> (config key, parser)
+ENVIRONMENT: dict[str, tuple[str, Any]] = {
+    "RELAIS_ENV": ("RELAIS_ENV", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "BASE_URL": ("BASE_URL", str),
+    "MAIL_SERVER": ("MAIL_SERVER", str),
+    "MAIL_PORT": ("MAIL_PORT", int),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
+    "MAIL_SENDER": ("MAIL_SENDER", str),
+    "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
+    "LOGIN_LIMIT_PER_ADDRESS": ("LOGIN_LIMIT_PER_ADDRESS", str),
+    "LOGIN_LIMIT_PER_ACCOUNT": ("LOGIN_LIMIT_PER_ACCOUNT", str),
+}
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings the environment sets (empty values count as unset)."""
+    environ = os.environ if environ is None else environ
+    settings: dict[str, Any] = {}
+    for name, (key, parse) in ENVIRONMENT.items():
+        value = environ.get(name)
+        if value:
+            settings[key] = parse(value)
+    return settings
+
+
+class Config:
+    # "development" relaxes cookie security and shows the mail outbox.
+    RELAIS_ENV = "production"
+
+    SECRET_KEY = None  # generated into instance/ when unset
+    SQLALCHEMY_DATABASE_URI = None  # default set in create_app
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = None
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True  # relaxed in development, see create_app
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead
+
+    # i18n
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+
+    # Accounts
+    INVITATION_MAX_AGE = 7 * 24 * 3600
+    PASSWORD_RESET_MAX_AGE = 2 * 3600
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 10 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    RATELIMIT_HEADERS_ENABLED = False
+
+    # Mail: SMTP when MAIL_SERVER is set, otherwise a file outbox in instance/
+    MAIL_SERVER = None
+    MAIL_PORT = 587
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = True
+    MAIL_SENDER = "Relais <no-reply@relais.local>"
+    MAIL_OUTBOX_DIR = None  # default: instance/outbox
+
+    # Public base URL used in mails sent from jobs (no request there)
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Uploads
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    LOGO_MAX_BYTES = 1024 * 1024
+
+    PER_PAGE = 25
+
+
+class DevelopmentConfig(Config):
+    RELAIS_ENV = "development"
+
+
+class TestConfig(Config):
+    RELAIS_ENV = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 10 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    BASE_URL = "http://localhost"

@@ -1,0 +1,1 @@
+from app.documents import bp  # noqa: F401

@@ -1,0 +1,56 @@
+"""French-first formats for templates and documents ("708,00 €", "1 h 30",
+"octobre 2026"), through Babel with the request's locale."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import format_currency, format_date, format_datetime, format_decimal
+
+
+def money(amount: Decimal | int | None, currency: str = "EUR") -> str:
+    if amount is None:
+        return "—"
+    return format_currency(Decimal(amount), currency)
+
+
+def duration(minutes: int | None) -> str:
+    """Minutes as "1 h 30", "45 min", "2 h"."""
+    if minutes is None:
+        return "—"
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(int(minutes)), 60)
+    if hours == 0:
+        return f"{sign}{rest} min"
+    if rest == 0:
+        return f"{sign}{hours} h"
+    return f"{sign}{hours} h {rest:02d}"
+
+
+def day(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, fmt)
+
+
+def moment(value: datetime | None, fmt: str = "short") -> str:
+    if value is None:
+        return "—"
+    return format_datetime(value, fmt)
+
+
+def month(value: date) -> str:
+    """ "octobre 2026"."""
+    return format_date(value, "LLLL yyyy")
+
+
+def number(value: Decimal | int | float, digits: int = 0) -> str:
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=money, duration=duration, day=day, moment=moment, month=month, number=number
+    )

@@ -1,0 +1,36 @@
+from flask import redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from app.access import lead_required, public
+from app.auth.views import safe_next
+from app.extensions import db
+from app.main import bp
+from app.main.services import dashboard_summary
+
+
+@bp.route("/")
+def home():
+    """Each role lands on its own page."""
+    if current_user.is_lead:
+        return redirect(url_for("main.dashboard"))
+    if current_user.is_cm:
+        return redirect(url_for("clients.mine"))
+    return redirect(url_for("portal.entry"))
+
+
+@bp.route("/dashboard")
+@lead_required
+def dashboard():
+    return render_template("main/dashboard.html", summary=dashboard_summary())
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language():
+    lang = request.form.get("lang")
+    if lang in ("fr", "en"):
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("main.home"))

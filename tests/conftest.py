@@ -1,0 +1,206 @@
+"""Fixtures that compose: app (one per session, schema built once by the
+migrations), db (each test in a transaction rolled back at its end), client,
+login_as, outbox, count_queries, and factories in tests/factories.py."""
+
+from __future__ import annotations
+
+import email
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db as _db
+from app.extensions import limiter
+from tests import services
+
+TEST_DB_NAME = os.environ.get("RELAIS_TEST_DB", "relais_test")
+
+
+def build_schema(app) -> None:
+    """Drop whatever is there and run every migration (or create_all if the
+    project has none yet)."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        engine = _db.engine
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            _db.drop_all()
+        versions = Path(app.root_path).parent / "migrations" / "versions"
+        if any(versions.glob("*.py")):
+            upgrade()
+        else:
+            _db.create_all()
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def test_dirs() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="relais-tests-") as tmp:
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="session")
+def database_url(test_dirs: Path) -> str:
+    url = services.database_url(TEST_DB_NAME)
+    if url.startswith("postgresql"):
+        services.create_postgres_database(url)
+        return url
+    return "sqlite:///" + str(test_dirs / "relais-test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str | None:
+    return services.redis_url()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, redis_url: str | None, test_dirs: Path):
+    app = create_app(
+        TestConfig,
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            # Jobs run in-process in most tests; job tests use a real worker.
+            "REDIS_URL": None,
+            "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+            "MAIL_OUTBOX_DIR": str(test_dirs / "outbox"),
+            "WTF_CSRF_ENABLED": False,
+        },
+    )
+    app.instance_path = str(test_dirs / "instance")
+    build_schema(app)
+    with app.app_context():
+        if _db.engine.dialect.name == "sqlite":
+            _sqlite_savepoints(_db.engine)
+    return app
+
+
+def _sqlite_savepoints(engine) -> None:
+    """pysqlite's own transaction handling breaks SAVEPOINT: take it over."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+@pytest.fixture
+def db(app) -> Iterator:
+    """The database, inside a transaction that is rolled back after the test.
+
+    Every session (the test's, each request's, in-process jobs') runs on one
+    connection in SAVEPOINTs, so a view's commit is real to the code under
+    test and still undone at the end."""
+    with app.app_context():
+        engines = _db.engines
+        engine = engines[None]
+        connection = engine.connect()
+        transaction = connection.begin()
+        engines[None] = connection
+        _db.session.remove()
+        _db.session.configure(join_transaction_mode="create_savepoint")
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            engines[None] = engine
+            if transaction.is_active:
+                transaction.rollback()
+            connection.close()
+            limiter.reset()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client):
+    """Log the test client in as `user` (no form round-trip)."""
+
+    def login(user):
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return client
+
+    return login
+
+
+@pytest.fixture
+def csrf_enabled(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        yield
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+class Outbox:
+    """The mails the app wrote to its file outbox during this test."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in folder.glob("*.eml"):
+            path.unlink()
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        policy = email.policy.default
+        return [
+            email.message_from_bytes(path.read_bytes(), policy=policy)
+            for path in sorted(self.folder.glob("*.eml"))
+        ]
+
+    def body(self, message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.fixture
+def outbox(app) -> Outbox:
+    import email.policy  # noqa: F401
+
+    return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]))
+
+
+@pytest.fixture
+def count_queries(app, db):
+    """with count_queries() as counter: ...; counter.count"""
+    from contextlib import contextmanager
+
+    class Counter:
+        count = 0
+        statements: list[str] = []
+
+    @contextmanager
+    def counting():
+        counter = Counter()
+        counter.statements = []
+        connection = _db.engines[None]
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                counter.count += 1
+                counter.statements.append(statement)
+
+        event.listen(connection, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(connection, "before_cursor_execute", before)
+
+    return counting

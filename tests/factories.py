@@ -1,0 +1,79 @@
+"""One factory style: plain functions that add rows and flush."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from app.auth.models import Role, User
+from app.auth.services import hash_password
+from app.clients.models import Client, ClientMember, CMAssignment, CompetitorGroup
+from app.extensions import db
+
+PASSWORD = "motdepasse-de-test"
+_hash: str | None = None
+_seq = itertools.count(1)
+
+
+def _password_hash() -> str:
+    global _hash
+    if _hash is None:
+        _hash = hash_password(PASSWORD)
+    return _hash
+
+
+def make_user(
+    role: str = Role.CM,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    active: bool = True,
+    pending: bool = False,
+) -> User:
+    n = next(_seq)
+    user = User(
+        email=email or f"{role}{n}@example.test",
+        name=name or f"{role.capitalize()} {n}",
+        role=role,
+        active=active,
+        password_hash=None if pending else _password_hash(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_lead(**kw) -> User:
+    return make_user(Role.LEAD, **kw)
+
+
+def make_cm(**kw) -> User:
+    return make_user(Role.CM, **kw)
+
+
+def make_group(name: str | None = None) -> CompetitorGroup:
+    group = CompetitorGroup(name=name or f"Groupe {next(_seq)}")
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def make_client(name: str | None = None, *, group: CompetitorGroup | None = None, **kw) -> Client:
+    client = Client(name=name or f"Client {next(_seq)}", competitor_group=group, **kw)
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def make_client_user(client: Client, **kw) -> User:
+    user = make_user(Role.CLIENT, **kw)
+    db.session.add(ClientMember(client=client, user=user))
+    db.session.flush()
+    return user
+
+
+def assign(cm: User, client: Client, *, since: date | None = None, until: date | None = None) -> CMAssignment:
+    assignment = CMAssignment(cm=cm, client=client, since=since or date(2020, 1, 1), until=until)
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment

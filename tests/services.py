@@ -1,0 +1,112 @@
+"""Find (and start, when installed but stopped) the PostgreSQL and Redis the
+test suite runs against. Falls back to SQLite and in-process jobs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _wait(host: str, port: int, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def ensure_postgres() -> bool:
+    if port_open("127.0.0.1", 5432):
+        return True
+    versions = sorted(Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").exists() else []
+    if versions and shutil.which("pg_ctlcluster"):
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1].name, "main", "start"],
+            check=False,
+            capture_output=True,
+        )
+        return _wait("127.0.0.1", 5432)
+    return False
+
+
+def ensure_redis() -> bool:
+    if port_open("127.0.0.1", 6379):
+        return True
+    if shutil.which("redis-server"):
+        logdir = Path("/var/log/redis")
+        logfile = logdir / "ci.log" if logdir.is_dir() else Path("/tmp/relais-redis.log")
+        workdir = Path("/var/lib/redis") if Path("/var/lib/redis").is_dir() else Path("/tmp")
+        subprocess.run(
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+                "--logfile",
+                str(logfile),
+            ],
+            check=False,
+            capture_output=True,
+        )
+        return _wait("127.0.0.1", 6379)
+    return False
+
+
+def database_url(name: str) -> str:
+    """TEST_DATABASE_URL wins; else PostgreSQL on 127.0.0.1 if it answers;
+    else a SQLite file."""
+    explicit = os.environ.get("TEST_DATABASE_URL")
+    if explicit:
+        return explicit
+    if os.environ.get("RELAIS_TEST_SQLITE") != "1" and ensure_postgres():
+        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    return ""
+
+
+def redis_url() -> str | None:
+    explicit = os.environ.get("TEST_REDIS_URL")
+    if explicit:
+        return explicit
+    if os.environ.get("RELAIS_TEST_NO_REDIS") != "1" and ensure_redis():
+        db_index = os.environ.get("RELAIS_TEST_REDIS_DB", "15")
+        return f"redis://127.0.0.1:6379/{db_index}"
+    return None
+
+
+def create_postgres_database(url: str) -> None:
+    """CREATE DATABASE if missing (connecting to the maintenance database)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
