@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, g, has_request_context, render_template, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -106,14 +106,28 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
 
 
 def select_locale() -> str:
+    """The user's language, else the one chosen this session; French first.
+    Jobs and commands (no request) write in French."""
     languages = ["fr", "en"]
+    if not has_request_context():
+        return "fr"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     lang = session.get("lang")
     return lang if lang in languages else "fr"
 
 
-BLUEPRINT_PACKAGES = ("main", "auth", "clients", "users", "agency", "audit", "portal", "documents")
+BLUEPRINT_PACKAGES = (
+    "main",
+    "auth",
+    "clients",
+    "users",
+    "agency",
+    "audit",
+    "portal",
+    "documents",
+    "outbox",
+)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -170,7 +184,6 @@ def register_request_hooks(app: Flask) -> None:
             "get_locale": get_locale,
             "current_client": g.get("client"),
             "outbox_enabled": uses_outbox(app),
-            "request_path": request.path,
         }
 
 

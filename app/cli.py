@@ -1,7 +1,198 @@
-"""Command-line tools: `flask --app wsgi <command>`."""
+"""Command-line tools: `flask --app wsgi <command>`.
 
-from flask import Flask
+    seed-demo      the demo agency (idempotent), then its logins
+    create-user    an account with a password, e.g. the first lead of an install
+
+Commands call services and commit once at their end; errors are
+click.ClickException (a message, exit status 1) and leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.access import visible_clients
+from app.audit.services import record
+from app.auth.models import Role, User
+from app.auth.services import AccountError, check_new_password, hash_password, normalise_email, role_label
+from app.clients.models import Client, ClientMember
+from app.extensions import db
+
+ROLES = (Role.LEAD, Role.CM, Role.CLIENT)
 
 
 def register(app: Flask) -> None:
-    pass
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)
+
+
+def create_account(
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    *,
+    actor: User | None = None,
+    client: Client | None = None,
+    job_title: str = "",
+) -> User:
+    """An active account with a password (a client user joins `client`).
+
+    Raises AccountError before writing anything; flushes, never commits.
+    """
+    email = normalise_email(email)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        if not email:
+            raise AccountError(_("Indiquez une adresse e-mail (--email).")) from error
+        raise AccountError(_("Adresse e-mail invalide : %(email)s", email=email)) from error
+    if role not in ROLES:
+        raise AccountError(_("Rôle inconnu : « %(role)s » (choisissez lead, cm ou client).", role=role))
+    if role == Role.CLIENT and client is None:
+        raise AccountError(_("Un compte client doit être rattaché à une entreprise cliente (--client)."))
+    if role != Role.CLIENT and client is not None:
+        raise AccountError(_("Seul un compte client se rattache à une entreprise cliente."))
+    name = (name or "").strip()
+    if not name:
+        raise AccountError(_("Indiquez le nom de la personne (--name)."))
+    check_new_password(password or "")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError(_("Un compte existe déjà avec l'adresse %(email)s.", email=email))
+    user = User(email=email, name=name, role=role, active=True, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    if client is not None:
+        db.session.add(ClientMember(client=client, user=user, job_title=job_title.strip()))
+    record(
+        actor,
+        "user.created",
+        user,
+        client_id=client.id if client is not None else None,
+        summary=_("Compte créé : %(email)s (%(role)s)", email=email, role=role_label(role)),
+    )
+    db.session.flush()
+    return user
+
+
+# -- seed-demo ----------------------------------------------------------------------
+
+CREATED_LABELS = {
+    "users": _l("comptes"),
+    "memberships": _l("rattachements"),
+    "agency": _l("fiche agence"),
+    "groups": _l("groupes de concurrents"),
+    "clients": _l("clients"),
+    "assignments": _l("affectations"),
+}
+
+
+@click.command("seed-demo")
+@click.option("--json", "as_json", is_flag=True, help="Print only the logins and clients, as JSON.")
+@click.option("--force", is_flag=True, help="Also on a database that has other accounts.")
+@with_appcontext
+def seed_demo_command(as_json: bool, force: bool) -> None:
+    """Build the demo agency (idempotent) and print its logins."""
+    from app.demo import foreign_accounts, seed_demo
+
+    others = foreign_accounts()
+    if others and not force:
+        raise click.ClickException(
+            _(
+                "Cette base a déjà des comptes qui ne sont pas ceux de la démo (%(emails)s…) : la démo y "
+                "ajouterait un responsable au mot de passe connu. Relancez avec --force si c'est voulu.",
+                emails=", ".join(others),
+            )
+        )
+    result = seed_demo()
+    db.session.commit()
+    logins = [
+        {
+            "email": user.email,
+            "password": spec.password,
+            "role": user.role,
+            "clients": [c.name for c in db.session.scalars(visible_clients(user).order_by(Client.name))],
+            "note": spec.note,
+        }
+        for user, spec in result.users
+    ]
+    all_clients = [c.name for c in result.clients]
+    if as_json:
+        users = [{key: row[key] for key in ("email", "password", "role", "clients")} for row in logins]
+        click.echo(json.dumps({"users": users, "clients": all_clients}, ensure_ascii=False, indent=2))
+        return
+    if result.created:
+        created = ", ".join(f"{n} {CREATED_LABELS.get(kind, kind)}" for kind, n in result.created.items())
+        click.echo(_("Agence de démonstration prête. Créés : %(created)s.", created=created))
+    else:
+        click.echo(_("Agence de démonstration déjà en place : rien à créer."))
+    click.echo()
+    click.echo(_logins_table(logins, len(all_clients)))
+    click.echo()
+    base = current_app.config.get("BASE_URL", "").rstrip("/")
+    click.echo(_("Connexion : %(url)s", url=f"{base}/login"))
+
+
+def _logins_table(logins: list[dict], client_count: int) -> str:
+    header = [_("E-mail"), _("Mot de passe"), _("Rôle"), _("Clients visibles")]
+    rows = []
+    for row in logins:
+        role = role_label(row["role"]) + (f" ({row['note']})" if row["note"] else "")
+        if row["role"] == Role.LEAD and len(row["clients"]) == client_count:
+            seen = _("tous (%(n)d)", n=client_count)
+        else:
+            seen = ", ".join(row["clients"]) or _("aucun")
+        rows.append([row["email"], row["password"], role, seen])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+
+    def line(cells: list[str]) -> str:
+        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=False)]
+        return "  ".join([*padded, cells[-1]])
+
+    rule = "  ".join("-" * w for w in widths) + "  " + "-" * len(header[-1])
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+# -- create-user ----------------------------------------------------------------------
+
+
+@click.command("create-user")
+@click.option("--email", prompt="Adresse e-mail", help="Login e-mail address.")
+@click.option("--name", prompt="Nom", help="Full name, as shown in the app.")
+@click.option("--role", default=Role.LEAD.value, show_default=True, help="lead, cm or client.")
+@click.option("--client", "client_name", default=None, help="The company of a client user (its exact name).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@with_appcontext
+def create_user_command(
+    email: str, name: str, role: str, client_name: str | None, password_stdin: bool
+) -> None:
+    """Create an account with a password (e.g. the first lead of an install)."""
+    role = (role or "").strip().lower()
+    if role not in ROLES:
+        raise click.UsageError(_("Rôle inconnu : « %(role)s » (choisissez lead, cm ou client).", role=role))
+    client = None
+    if client_name:
+        client = db.session.scalar(select(Client).where(Client.name == client_name.strip()).limit(1))
+        if client is None:
+            raise click.UsageError(_("Aucun client ne s'appelle « %(name)s ».", name=client_name))
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            _("Mot de passe"), hide_input=True, confirmation_prompt=_("Confirmez le mot de passe")
+        )
+    try:
+        user = create_account(email, name, role, password, client=client)
+    except AccountError as error:  # refused before anything was written
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(_("Compte créé : %(email)s (%(role)s).", email=user.email, role=role_label(user.role)))

@@ -30,6 +30,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
     "LOGIN_LIMIT_PER_ADDRESS": ("LOGIN_LIMIT_PER_ADDRESS", str),
     "LOGIN_LIMIT_PER_ACCOUNT": ("LOGIN_LIMIT_PER_ACCOUNT", str),
+    "PASSWORD_RESET_LIMIT_PER_ADDRESS": ("PASSWORD_RESET_LIMIT_PER_ADDRESS", str),
 }
 
 
@@ -73,7 +74,8 @@ class Config:
     INVITATION_MAX_AGE = 7 * 24 * 3600
     PASSWORD_RESET_MAX_AGE = 2 * 3600
     LOGIN_LIMIT_PER_ADDRESS = "20 per 10 minutes"
-    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"  # failed attempts only
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = "5 per 15 minutes"  # noqa: S105 (a rate, not a secret)
     RATELIMIT_HEADERS_ENABLED = False
 
     # Mail: SMTP when MAIL_SERVER is set, otherwise a file outbox in instance/

@@ -4,6 +4,7 @@ login_as, outbox, count_queries, and factories in tests/factories.py."""
 
 from __future__ import annotations
 
+import contextvars
 import email
 import os
 import tempfile
@@ -11,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from app import create_app
@@ -122,8 +125,22 @@ def db(app) -> Iterator:
             limiter.reset()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in an app context (and so a session) of its own, as
+    in production, instead of borrowing the test's: a view that rolls back
+    must not undo the test's own rows. Afterwards the test's session forgets
+    what it had loaded, so it reads what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():  # not inside a redirect followed by an outer open()
+            _db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def client(app, db):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -77,3 +77,32 @@ def assign(cm: User, client: Client, *, since: date | None = None, until: date |
     db.session.add(assignment)
     db.session.flush()
     return assignment
+
+
+# -- agency settings (issue 2, agency area) -------------------------------------
+
+AGENCY_DEFAULTS = {
+    "legal_name": "Agence Relais",
+    "legal_form": "SAS",
+    "address_line": "8 avenue du Parmelan",
+    "postal_code": "74000",
+    "city": "Annecy",
+    "email": "contact@agence-relais.fr",
+    "phone": "04 50 12 34 56",
+    "siren": "443061841",
+    "siret": "44306184100013",
+    "vat_number": "FR64443061841",
+    "iban": "FR7630006000011234567890189",
+    "bic": "BNPAFRPP",
+}
+
+
+def make_agency_settings(**overrides):
+    """The agency's settings row, filled with valid data (straight to the database)."""
+    from app.agency.services import get_settings
+
+    settings = get_settings()
+    for name, value in {**AGENCY_DEFAULTS, **overrides}.items():
+        setattr(settings, name, value)
+    db.session.flush()
+    return settings

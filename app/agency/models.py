@@ -6,6 +6,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 
 
+class LegalForm:
+    """Codes stored in agency_settings.legal_form (labels: agency.services)."""
+
+    SAS = "SAS"
+    SASU = "SASU"
+    SARL = "SARL"
+    EURL = "EURL"
+    EI = "EI"
+    MICRO = "micro"  # auto-entrepreneur / micro-entreprise
+    SA = "SA"
+    ASSOCIATION = "association"
+    OTHER = "other"
+
+    ALL = (SAS, SASU, SARL, EURL, EI, MICRO, SA, ASSOCIATION, OTHER)
+
+
 class VatRegime:
     NORMAL = "normal"
     FRANCHISE = "franchise"  # "TVA non applicable, art. 293 B du CGI"
@@ -19,11 +35,16 @@ class AgencySettings(db.Model):
         CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("vat_regime IN ('normal', 'franchise')", name="vat_regime"),
         CheckConstraint("payment_terms_days BETWEEN 0 AND 60", name="payment_terms"),
+        CheckConstraint("late_penalty_rate >= 0", name="late_penalty_rate"),
+        CheckConstraint("share_capital IS NULL OR share_capital >= 0", name="share_capital"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
     legal_name: Mapped[str] = mapped_column(String(160), default="")
     legal_form: Mapped[str] = mapped_column(String(60), default="")
+    # Invoice mentions of a company (art. R123-237 of the Code de commerce).
+    share_capital: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    rcs_city: Mapped[str] = mapped_column(String(80), default="")
     address_line: Mapped[str] = mapped_column(String(255), default="")
     postal_code: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
@@ -41,6 +62,15 @@ class AgencySettings(db.Model):
     late_penalty_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
     invoice_prefix: Mapped[str] = mapped_column(String(10), default="F")
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("document.sha256", ondelete="RESTRICT"))
+
+    @property
+    def is_complete(self) -> bool:
+        """Enough to issue an invoice: who we are, where, and our numbers."""
+        required = [self.legal_name, self.legal_form, self.address_line, self.postal_code, self.city]
+        required += [self.email, self.siren, self.siret, self.invoice_prefix]
+        if not self.is_franchise:
+            required.append(self.vat_number)
+        return all(required)
 
     @property
     def is_franchise(self) -> bool:

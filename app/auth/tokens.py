@@ -1,16 +1,20 @@
 """Signed, expiring, single-use links (invitation, password reset).
 
 The token carries the user id and a fingerprint of the user's current
-password hash and session version: once the password is set, or the user is
-deactivated, every older link stops working.
+password hash, session version and e-mail: once the password is set (so once
+the link has been used), the user deactivated or its address changed, every
+older link stops working. Each purpose has its own salt, so a reset link is
+no invitation; an invitation is only for an account without a password, a
+reset only for one with a password.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.auth.models import User
 from app.extensions import db
@@ -40,11 +44,13 @@ def load_token(token: str, purpose: str) -> User | None:
     max_age = current_app.config[PURPOSES[purpose]]
     try:
         data = _serializer(purpose).loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
+    except BadData:  # bad signature, expired, or an undecodable payload
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
     user = db.session.get(User, data["u"])
-    if user is None or not user.active or data.get("f") != _fingerprint(user):
+    if user is None or not user.active or not hmac.compare_digest(str(data.get("f")), _fingerprint(user)):
+        return None
+    if (purpose == "invitation") != user.is_pending:
         return None
     return user

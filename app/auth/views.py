@@ -1,13 +1,28 @@
+"""Logging in and out, one's own account, invitations and password reset."""
+
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.access import public
 from app.auth import bp
-from app.auth.forms import LoginForm
-from app.auth.services import authenticate, normalise_email
+from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, SetPasswordForm
+from app.auth.models import User
+from app.auth.services import (
+    AccountError,
+    LoginRefused,
+    accept_invitation,
+    authenticate,
+    change_password,
+    normalise_email,
+    request_password_reset,
+    reset_password,
+    role_label,
+    update_profile,
+)
+from app.auth.tokens import load_token
 from app.extensions import db, limiter
 
 
@@ -15,7 +30,7 @@ def safe_next(target: str | None) -> str | None:
     """Only a path on this site: no scheme, no host, no '//' or backslash tricks."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return None
-    if "\\" in target or any(ord(c) < 32 for c in target):
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -24,12 +39,25 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _login_account_key() -> str:
-    return "login-account:" + normalise_email(request.form.get("email", ""))
+    # Truncated: the key must not grow with whatever a client posts.
+    return "login-account:" + normalise_email(request.form.get("email", ""))[:254]
 
 
 def _failed(response) -> bool:
     # A successful login redirects; only failures count against the account.
     return response.status_code != 302
+
+
+def _log_in(user: User, remember: bool | None = None) -> None:
+    """Start (or restart, after a password change) the session of `user`.
+
+    Its session id carries the session version, so a session started before
+    a password change no longer loads; this one is started anew. A "remember
+    me" cookie the browser had is renewed rather than dropped."""
+    if remember is None:
+        remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(user, remember=remember, fresh=True)
+    session["lang"] = user.locale
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,18 +71,21 @@ def _failed(response) -> bool:
     scope="login-account",
 )
 def login():
+    target = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(target or url_for("main.home"))
     form = LoginForm()
+    refusal = None
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is None:
-            flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except LoginRefused as refused:
+            refusal = refused.message
         else:
             db.session.commit()
-            login_user(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
-    return render_template("auth/login.html", form=form)
+            _log_in(user, remember=form.remember.data)
+            return redirect(target or url_for("main.home"))
+    return render_template("auth/login.html", form=form, refusal=refusal)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -65,21 +96,130 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-# --- to be completed: account, invitations, password reset -----------------
+# -- one's own account ----------------------------------------------------------
 
 
-@bp.route("/account")
+def _render_account(profile: ProfileForm | None = None, password: ChangePasswordForm | None = None):
+    profile = profile or ProfileForm(formdata=None, obj=current_user)
+    password = password or ChangePasswordForm(formdata=None)
+    return render_template("auth/account.html", profile=profile, password=password, role_label=role_label)
+
+
+def _show_error(form, error: AccountError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.route("/account", methods=["GET", "POST"])
 def account():
-    return render_template("errors/404.html"), 404
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            update_profile(user, name=form.name.data, locale=form.locale.data)
+        except AccountError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            session["lang"] = user.locale
+            flash(_("Vos informations ont été enregistrées."), "success")
+            return redirect(url_for("auth.account"))
+    return _render_account(profile=form)
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@bp.route("/account/password", methods=["POST"], endpoint="change_password")
+def change_own_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            change_password(user, current=form.current_password.data, new=form.password.data)
+        except AccountError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            _log_in(user)  # this session goes on with the new session version
+            flash(_("Votre mot de passe a été modifié. Vos autres appareils ont été déconnectés."), "success")
+            return redirect(url_for("auth.account"))
+    return _render_account(password=form)
+
+
+# -- links sent by mail -----------------------------------------------------------
+
+
+def _invalid_link(kind: str):
+    """Expired, tampered or used links: a clear page, 404, nothing changed."""
+    return render_template("auth/link_invalid.html", kind=kind), 404
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"], endpoint="accept_invitation")
 @public
-def accept_invitation(token: str):
-    return render_template("errors/404.html"), 404
+def accept_invitation_view(token: str):
+    user = load_token(token, "invitation")
+    if user is None:
+        return _invalid_link("invitation")
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accept_invitation(user, form.password.data)
+        except AccountError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            _log_in(user, remember=False)
+            flash(
+                _("Bienvenue sur Relais, %(name)s ! Votre mot de passe est enregistré.", name=user.name),
+                "success",
+            )
+            return redirect(url_for("main.home"))
+    return render_template("auth/invitation.html", form=form, user=user)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @public
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_ADDRESS"], methods=["POST"], scope="password-forgot"
+)
 def forgot_password():
-    return render_template("errors/404.html"), 404
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data)
+        db.session.commit()
+        # The same answer whether the address has an account or not.
+        flash(
+            _(
+                "Si un compte actif correspond à %(email)s, un e-mail vient de lui être envoyé avec un lien "
+                "pour choisir un nouveau mot de passe. Pensez à regarder dans les indésirables.",
+                email=normalise_email(form.email.data),
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+@public
+def reset_password_view(token: str):
+    user = load_token(token, "reset")
+    if user is None:
+        return _invalid_link("reset")
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(user, form.password.data)
+        except AccountError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            _log_in(user, remember=False)
+            flash(_("Votre mot de passe a été modifié. Vous êtes connecté."), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/reset.html", form=form, user=user)

@@ -50,7 +50,9 @@ class Client(db.Model):
     )
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("document.sha256", ondelete="RESTRICT"))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
 
     competitor_group: Mapped[CompetitorGroup | None] = relationship(back_populates="clients")
     members: Mapped[list["ClientMember"]] = relationship(
@@ -97,7 +99,9 @@ class CMAssignment(db.Model):
     since: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
 
     client: Mapped[Client] = relationship(back_populates="assignments")
     cm: Mapped[User] = relationship(foreign_keys=[cm_id])
@@ -121,7 +125,9 @@ class WallOverride(db.Model):
     competitor_client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
 
     assignment: Mapped[CMAssignment] = relationship(back_populates="overrides")
     competitor_client: Mapped[Client] = relationship()

@@ -23,4 +23,6 @@ class Document(db.Model):
     media_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )

@@ -2,6 +2,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.access import lead_required, public
+from app.audit.labels import action_label
 from app.auth.views import safe_next
 from app.extensions import db
 from app.main import bp
@@ -21,7 +22,7 @@ def home():
 @bp.route("/dashboard")
 @lead_required
 def dashboard():
-    return render_template("main/dashboard.html", summary=dashboard_summary())
+    return render_template("main/dashboard.html", summary=dashboard_summary(), action_label=action_label)
 
 
 @bp.route("/language", methods=["POST"])
