@@ -105,16 +105,19 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor.close()
 
 
+# Language chosen -> locale used: English text with British formats
+# (day/month dates, 24-hour times); its catalog is found under "en".
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
 def select_locale() -> str:
     """The user's language, else the one chosen this session; French first.
     Jobs and commands (no request) write in French."""
-    languages = ["fr", "en"]
     if not has_request_context():
-        return "fr"
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
-    lang = session.get("lang")
-    return lang if lang in languages else "fr"
+        return LOCALES["fr"]
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return LOCALES[current_user.locale]
+    return LOCALES.get(session.get("lang"), LOCALES["fr"])
 
 
 BLUEPRINT_PACKAGES = (
@@ -127,6 +130,8 @@ BLUEPRINT_PACKAGES = (
     "portal",
     "documents",
     "outbox",
+    "contracts",
+    "timesheets",
 )
 
 

@@ -7,6 +7,7 @@ user may not see answers 404; one it sees but may not change answers 403.
 """
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -39,6 +40,18 @@ def active_assignment_clause(cm_id: int) -> ColumnElement[bool]:
         & (CMAssignment.since <= day)
         & or_(CMAssignment.until.is_(None), CMAssignment.until >= day)
     )
+
+
+def is_assigned_on(cm: User, client_id: int, day: date) -> bool:
+    """Whether `cm` serves the client on `day` (not only today): a CM logs
+    time on a day only if it served the client that day."""
+    stmt = select(CMAssignment.id).where(
+        CMAssignment.cm_id == cm.id,
+        CMAssignment.client_id == client_id,
+        CMAssignment.since <= day,
+        or_(CMAssignment.until.is_(None), CMAssignment.until >= day),
+    )
+    return db.session.scalar(stmt.limit(1)) is not None
 
 
 def visible_clients_clause(user: User | None = None) -> ColumnElement[bool]:

@@ -2,6 +2,8 @@
 
     seed-demo      the demo agency (idempotent), then its logins
     create-user    an account with a password, e.g. the first lead of an install
+    close-month    close a month's time entries for every running contract
+    daily-checks   remind CMs of clients with nothing logged for two working days
 
 Commands call services and commit once at their end; errors are
 click.ClickException (a message, exit status 1) and leave nothing behind.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -26,6 +29,8 @@ from app.auth.models import Role, User
 from app.auth.services import AccountError, check_new_password, hash_password, normalise_email, role_label
 from app.clients.models import Client, ClientMember
 from app.extensions import db
+from app.timesheets.calendar import add_months, month_start, parse_month
+from app.timeutil import today
 
 ROLES = (Role.LEAD, Role.CM, Role.CLIENT)
 
@@ -33,6 +38,8 @@ ROLES = (Role.LEAD, Role.CM, Role.CLIENT)
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(close_month_command)
+    app.cli.add_command(daily_checks_command)
 
 
 def create_account(
@@ -93,6 +100,8 @@ CREATED_LABELS = {
     "groups": _l("groupes de concurrents"),
     "clients": _l("clients"),
     "assignments": _l("affectations"),
+    "contracts": _l("contrats"),
+    "time_entries": _l("saisies de temps"),
 }
 
 
@@ -196,3 +205,44 @@ def create_user_command(
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(_("Compte créé : %(email)s (%(role)s).", email=user.email, role=role_label(user.role)))
+
+
+# -- month close and daily checks ---------------------------------------------
+
+
+def _month(value: str | None) -> date:
+    if value is None:
+        return add_months(month_start(today()), -1)
+    month = parse_month(value)
+    if month is None:
+        raise click.BadParameter("attendu : AAAA-MM, par exemple 2026-10", param_hint="MONTH")
+    return month
+
+
+@click.command("close-month")
+@click.argument("month", required=False)
+@with_appcontext
+def close_month_command(month: str | None) -> None:
+    """Close MONTH (AAAA-MM; default: last month) for every running contract."""
+    from app.timesheets.services import lock_month_for_all
+
+    first = _month(month)
+    count = lock_month_for_all(None, first)
+    db.session.commit()
+    click.echo(f"{first:%m/%Y} : {count} contrat(s) clôturé(s).")
+
+
+@click.command("daily-checks")
+@click.option("--day", "day_", help="Jour vérifié (AAAA-MM-JJ ; par défaut aujourd'hui).")
+@with_appcontext
+def daily_checks_command(day_: str | None) -> None:
+    """Remind CMs of clients with nothing logged for two working days."""
+    from app.timesheets.alerts import check_inactivity
+
+    try:
+        day = date.fromisoformat(day_) if day_ else today()
+    except ValueError as error:
+        raise click.BadParameter("attendu : AAAA-MM-JJ", param_hint="--day") from error
+    count = check_inactivity(day)
+    db.session.commit()
+    click.echo(f"{day:%d/%m/%Y} : {count} rappel(s) envoyé(s).")

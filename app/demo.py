@@ -30,6 +30,7 @@ from app.cli import create_account
 from app.clients.models import Client, ClientMember, CMAssignment, CompetitorGroup
 from app.clients.services import ClientDetails, assign_cm, create_client, create_group
 from app.extensions import db
+from app.timesheets.demo import seed_contracts_and_time
 from app.validators import fr_vat_number
 
 PASSWORDS = {
@@ -206,6 +207,9 @@ def seed_demo() -> DemoResult:
         if db.session.scalar(served.limit(1)) is None:
             assign_cm(lead, client, cm, since, override_reason=reason)
             result.created["assignments"] += 1
+    contracts, entries = seed_contracts_and_time(list(clients.values()))
+    result.created["contracts"] += contracts
+    result.created["time_entries"] += entries
     db.session.flush()
     result.users = [(users[spec.email], spec) for spec in USERS]
     result.clients = [clients[spec.name] for spec in CLIENTS]

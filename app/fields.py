@@ -1,12 +1,18 @@
-"""Form fields for French input: amounts ("1 234,56 €")."""
+"""Form fields for French input: amounts ("1 234,56 €"), durations ("1h30"),
+hours ("30" or "12,5"), months ("2026-10")."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
+
+from app.money import to_cents
+from app.timesheets.calendar import parse_month
+from app.timesheets.duration import DurationError, format_duration, parse_duration
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 MAX_AMOUNT = Decimal("9999999999.99")
@@ -57,3 +63,71 @@ class DecimalInputField(StringField):
         if self.data is None:
             return ""
         return f"{self.data:.{self.places}f}".replace(".", ",")
+
+
+class MoneyField(DecimalInputField):
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = to_cents(self.data)
+
+
+class DurationField(StringField):
+    """Minutes, typed as "1h30", "1:30", "90" or "1,5"."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not (valuelist[0] or "").strip():
+            return
+        try:
+            self.data = parse_duration(valuelist[0])
+        except DurationError as error:
+            raise ValueError(str(error)) from error
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_duration(self.data) if self.data else ""
+
+
+class HoursField(DecimalInputField):
+    """A number of hours ("30", "12,5") given back as minutes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, places=2, maximum=Decimal(744), **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = int((self.data * 60).to_integral_value())
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        hours = Decimal(self.data) / 60
+        text = f"{hours:.2f}".rstrip("0").rstrip(".")
+        return text.replace(".", ",")
+
+
+class MonthField(StringField):
+    """A month as <input type="month">: "2026-10" -> date(2026, 10, 1)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {}).setdefault("type", "month")
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not (valuelist[0] or "").strip():
+            return
+        month = parse_month(valuelist[0].strip())
+        if month is None:
+            raise ValueError(str(_l("Mois invalide : utilisez le format AAAA-MM.")))
+        self.data = month
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime("%Y-%m") if isinstance(self.data, date) else ""

@@ -5,7 +5,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+)
 
 
 def money(amount: Decimal | int | None, currency: str = "EUR") -> str:
@@ -50,7 +57,18 @@ def number(value: Decimal | int | float, digits: int = 0) -> str:
     return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
 
 
+def percent(value: Decimal | int | None, decimals: bool = False) -> str:
+    """A percentage given in percent: 80 -> "80 %" in French, "80%" in
+    English; with `decimals`, 5.5 -> "5,5 %"."""
+    if value is None:
+        return "—"
+    pattern = get_locale().percent_formats[None].pattern
+    if decimals:
+        pattern = pattern.replace("#,##0", "#,##0.##")
+    return format_percent(Decimal(value) / 100, format=pattern)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        money=money, duration=duration, day=day, moment=moment, month=month, number=number
+        money=money, duration=duration, day=day, moment=moment, month=month, number=number, percent=percent
     )

@@ -4,9 +4,18 @@ from app.agency.models import AgencySettings, VatRegime
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.clients.models import Client, ClientMember, CMAssignment, CompetitorGroup, WallOverride
+from app.contracts.models import Contract, ContractTerms
 from app.documents.models import Document
+from app.timesheets.models import Activity, BudgetAlert, InactivityNotice, MonthLock, TimeEntry
 
 __all__ = [
+    "Activity",
+    "BudgetAlert",
+    "Contract",
+    "ContractTerms",
+    "InactivityNotice",
+    "MonthLock",
+    "TimeEntry",
     "AgencySettings",
     "AuditEntry",
     "Client",

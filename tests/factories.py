@@ -79,6 +79,75 @@ def assign(cm: User, client: Client, *, since: date | None = None, until: date |
     return assignment
 
 
+# -- contracts and time (issue 3) ---------------------------------------------
+
+
+def make_contract(
+    client: Client,
+    *,
+    title: str = "Community management",
+    start: date = date(2026, 1, 1),
+    end: date | None = None,
+    model: str = "retainer",
+    fee: str | None = "708.00",
+    included_hours: int | None = 30,
+    rate: str | None = None,
+    ceiling: str = "708.00",
+    vat: str = "20.00",
+    channels: tuple[str, ...] = ("facebook", "instagram"),
+):
+    from decimal import Decimal
+
+    from app.contracts.models import Contract, ContractTerms
+
+    contract = Contract(client=client, title=title, start_date=start, end_date=end, channels=list(channels))
+    contract.terms.append(
+        ContractTerms(
+            effective_from=start,
+            billing_model=model,
+            monthly_fee=Decimal(fee) if fee is not None and model != "hourly" else None,
+            included_minutes=included_hours * 60
+            if included_hours is not None and model != "hourly"
+            else None,
+            hourly_rate=Decimal(rate) if rate is not None else None,
+            budget_ceiling=Decimal(ceiling),
+            vat_rate=Decimal(vat),
+        )
+    )
+    db.session.add(contract)
+    db.session.flush()
+    return contract
+
+
+def activity(label: str = "Animation"):
+    from sqlalchemy import select
+
+    from app.timesheets.models import Activity
+    from app.timesheets.services import ensure_default_activities
+
+    ensure_default_activities()
+    return db.session.scalar(select(Activity).where(Activity.label == label))
+
+
+def make_entry(contract, cm: User, day: date, minutes: int, *, label: str = "Animation", channel=None):
+    """An entry written straight to the database (no service rules)."""
+    from app.timesheets.models import TimeEntry
+
+    entry = TimeEntry(
+        client_id=contract.client_id,
+        contract=contract,
+        cm=cm,
+        day=day,
+        minutes=minutes,
+        activity=activity(label),
+        channel=channel,
+        cost_rate=cm.cost_rate,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
 # -- agency settings (issue 2, agency area) -------------------------------------
 
 AGENCY_DEFAULTS = {

@@ -42,10 +42,13 @@ from app.documents.services import store_document
 from app.extensions import db as _db
 from app.timeutil import today
 from tests.factories import (
+    activity,
     assign,
     make_client,
     make_client_user,
     make_cm,
+    make_contract,
+    make_entry,
     make_group,
     make_lead,
 )
@@ -70,6 +73,9 @@ class World:
     target_members: list[User]
     target_assignment: CMAssignment
     target_override: WallOverride
+    target_contract: Any
+    target_entry: Any
+    activity: Any
     stale_token: str
     outbox_name: str
     secrets: dict[int, list[str]] = field(default_factory=dict)  # client id -> identifying strings
@@ -138,6 +144,9 @@ def world(app, db) -> World:
     ]
     rival_member = make_client_user(rival, email="ines@orsini.example", name="Ines Orsini")
     record(lead, "client.updated", target, client_id=target.id, summary=f"Client modifié : {target.name}")
+    contract = make_contract(target, title="Contrat Vautrin Premium")
+    entry = make_entry(contract, cm_target, today().replace(day=1), 90)
+    entry.note = "Galette des rois Vautrin-42"
     # A used invitation link: it must be refused without saying whose it was.
     stale_token = make_token(target_members[0], "invitation")
     target_members[0].session_version += 1
@@ -165,6 +174,9 @@ def world(app, db) -> World:
         target_members=target_members,
         target_assignment=target_assignment,
         target_override=target_assignment.overrides[0],
+        target_contract=contract,
+        target_entry=entry,
+        activity=activity(),
         stale_token=stale_token,
         outbox_name=path.name,
     )
@@ -179,6 +191,7 @@ def world(app, db) -> World:
             *(m.email for m in members),
             *(m.name for m in members),
         ]
+    w.secrets[target.id] += ["Contrat Vautrin Premium", "Galette des rois Vautrin-42"]
     yield w
     path.unlink(missing_ok=True)
 
@@ -189,8 +202,12 @@ def world(app, db) -> World:
 FILLERS: dict[str, tuple[Callable[[World], Any], Any]] = {
     "client_id": (lambda w: w.target.id, GHOST_ID),
     "assignment_id": (lambda w: w.target_assignment.id, GHOST_ID),
+    "contract_id": (lambda w: w.target_contract.id, GHOST_ID),
+    "entry_id": (lambda w: w.target_entry.id, GHOST_ID),
     "user_id": (lambda w: w.target_members[0].id, GHOST_ID),
     "group_id": (lambda w: w.group.id, GHOST_ID),
+    "activity_id": (lambda w: w.activity.id, GHOST_ID),
+    "month": (lambda w: w.target_entry.day.strftime("%Y-%m"), "2019-01"),
     "token": (lambda w: w.stale_token, "pas-un-jeton"),
     "name": (lambda w: w.outbox_name, "19700101T000000000000-deadbeef.eml"),
 }

@@ -48,7 +48,7 @@ LEGAL_FORM_LABELS: dict[str, Any] = {
 }
 
 VAT_REGIME_LABELS: dict[str, Any] = {
-    VatRegime.NORMAL: _l("Régime normal : TVA à 20 % sur les factures"),
+    VatRegime.NORMAL: _l("Régime normal : TVA facturée (taux normal 20 %)"),
     VatRegime.FRANCHISE: _l("Franchise en base : « TVA non applicable, art. 293 B du CGI »"),
 }
 

@@ -1,8 +1,9 @@
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, String, func
+from sqlalchemy import CheckConstraint, DateTime, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -36,6 +37,8 @@ class User(UserMixin, db.Model):
     )
     invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Internal hourly cost of a CM (EUR HT), seen by leads only.
+    cost_rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     def get_id(self) -> str:
         return f"{self.id}.{self.session_version}"

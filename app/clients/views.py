@@ -25,9 +25,13 @@ from app.clients.services import (
     unarchive_client,
     update_client,
 )
+from app.contracts.budget import month_budgets
+from app.contracts.services import client_contracts
 from app.documents.services import get_document
 from app.extensions import db
 from app.formatting import day
+from app.timesheets.calendar import month_start
+from app.timesheets.queries import month_hours_for_cm
 from app.timeutil import today
 
 install_client_scope(bp)
@@ -151,10 +155,13 @@ def show():
     if not current_user.is_lead:
         abort(404)
     form = AssignForm(formdata=None, since=today())
+    contracts = client_contracts(client)
     return render_template(
         "clients/show.html",
         client=client,
         page=queries.lead_page(client),
+        contracts=contracts,
+        budgets={b.contract.id: b for b in month_budgets(contracts, month_start(today()))},
         form=form,
         contact_status=queries.contact_status,
         today=today(),
@@ -257,6 +264,8 @@ def mine():
         "clients/mine.html",
         page=page,
         facts=queries.my_client_facts(current_user, [c.id for c in page.items]),
+        month=month_start(today()),
+        hours=month_hours_for_cm(current_user, [c.id for c in page.items]),
     )
 
 

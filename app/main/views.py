@@ -4,9 +4,12 @@ from flask_login import current_user
 from app.access import lead_required, public
 from app.audit.labels import action_label
 from app.auth.views import safe_next
+from app.contracts.budget import budget_overview
 from app.extensions import db
 from app.main import bp
 from app.main.services import dashboard_summary
+from app.timesheets.calendar import month_start
+from app.timeutil import today
 
 
 @bp.route("/")
@@ -15,14 +18,21 @@ def home():
     if current_user.is_lead:
         return redirect(url_for("main.dashboard"))
     if current_user.is_cm:
-        return redirect(url_for("clients.mine"))
+        return redirect(url_for("timesheets.day"))
     return redirect(url_for("portal.entry"))
 
 
 @bp.route("/dashboard")
 @lead_required
 def dashboard():
-    return render_template("main/dashboard.html", summary=dashboard_summary(), action_label=action_label)
+    month = month_start(today())
+    return render_template(
+        "main/dashboard.html",
+        summary=dashboard_summary(),
+        action_label=action_label,
+        budgets=budget_overview(month),
+        month=month,
+    )
 
 
 @bp.route("/language", methods=["POST"])

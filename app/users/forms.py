@@ -13,6 +13,7 @@ from app.auth.models import Role
 from app.auth.services import normalise_email
 from app.clients.models import Client
 from app.extensions import db
+from app.fields import MoneyField
 
 
 def _strip(value: str | None) -> str | None:
@@ -113,6 +114,10 @@ class EditUserForm(FlaskForm):
     )
     role = SelectField(_l("Rôle"), choices=role_choices(with_client=False))
     job_title = StringField(_l("Fonction"), validators=[Optional(), Length(max=120)], filters=[_strip])
+    cost_rate = MoneyField(
+        _l("Coût horaire interne HT (€)"),
+        description=_l("Sert au calcul des marges ; visible des seuls responsables. Vide : non renseigné."),
+    )
 
     def __init__(self, *args, user, **kwargs):
         kwargs.setdefault("obj", user)
@@ -120,6 +125,7 @@ class EditUserForm(FlaskForm):
         self._original_email = user.email
         if user.role == Role.CLIENT:
             del self.role  # a client contact stays one
+            del self.cost_rate
         else:
             del self.job_title
             self.role.choices = role_choices(with_client=False)

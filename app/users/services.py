@@ -7,6 +7,7 @@ UserError with a French message and, when it concerns one, the form field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -149,6 +150,8 @@ class UserChanges:
     email: str
     role: str | None = None  # None: unchanged (client users keep theirs)
     job_title: str | None = None  # client users only
+    cost_rate: Decimal | None = None  # CMs and leads: internal hourly cost
+    set_cost_rate: bool = False  # cost_rate None means "unknown" only when this is set
 
 
 def update_user(actor: User, user: User, changes: UserChanges) -> bool:
@@ -181,10 +184,15 @@ def update_user(actor: User, user: User, changes: UserChanges) -> bool:
         if member is not None and member.job_title != changes.job_title.strip():
             before["job_title"] = member.job_title
             member.job_title = changes.job_title.strip()
+    if changes.set_cost_rate and user.role != Role.CLIENT and changes.cost_rate != user.cost_rate:
+        before["cost_rate"] = str(user.cost_rate) if user.cost_rate is not None else None
+        user.cost_rate = changes.cost_rate
     _flush_account()
     after = {"name": user.name, "email": user.email, "role": user.role}
     if "job_title" in before:
         after["job_title"] = (changes.job_title or "").strip()
+    if "cost_rate" in before:
+        after["cost_rate"] = str(user.cost_rate) if user.cost_rate is not None else None
     changed = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
     if not changed:
         return False

@@ -98,6 +98,8 @@ def edit(user_id: int):
             email=form.email.data,
             role=form.role.data if "role" in form else None,
             job_title=form.job_title.data if "job_title" in form else None,
+            cost_rate=form.cost_rate.data if "cost_rate" in form else None,
+            set_cost_rate="cost_rate" in form,
         )
         try:
             reinvited = update_user(current_user, user, changes)

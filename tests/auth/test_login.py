@@ -24,7 +24,7 @@ def test_right_password_logs_in_and_lands_on_the_role_home(app, client, db):
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     with app.test_request_context():
-        assert client.get("/").headers["Location"] == url_for("clients.mine")
+        assert client.get("/").headers["Location"] == url_for("timesheets.day")
     assert is_logged_in(client)
     assert db.session.get(User, cm.id).last_login_at is not None
 

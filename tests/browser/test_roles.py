@@ -47,6 +47,8 @@ def test_freelance_cm_sees_only_her_clients(page, live_server, screenshot):
     assert set(lea["clients"]) >= set(BAKERIES)
     log_in(page, lea["email"], lea["password"])
 
+    expect(page).to_have_url(re.compile(r"/time$"))
+    page.get_by_role("link", name="Mes clients").click()
     expect(page).to_have_url(re.compile(r"/my-clients$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes clients")
     text = main_text(page)
@@ -99,7 +101,7 @@ def test_wrong_password_shows_the_french_error(page, live_server):
 def test_logout_ends_the_session(page, live_server):
     karim = live_server.user("karim.benali@")
     log_in(page, karim["email"], karim["password"])
-    expect(page).to_have_url(re.compile(r"/my-clients$"))
+    expect(page).to_have_url(re.compile(r"/time$"))
 
     page.get_by_role("button", name="Déconnexion").click()
 

@@ -41,7 +41,8 @@ def test_my_clients_is_for_cms(client, login_as, db):
     assert client.get("/my-clients").status_code == 403
 
 
-def test_a_cm_lands_on_its_clients(client, login_as, db):
+def test_a_cm_lands_on_its_day_and_reaches_its_clients_from_the_menu(client, login_as, db):
     login_as(make_cm())
     response = client.get("/")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/my-clients")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/time")
+    assert 'href="/my-clients"' in client.get("/time").get_data(as_text=True)

@@ -130,7 +130,7 @@ def test_each_role_lands_on_its_own_page(client, login_as, db):
     company = make_client()
     for user, target in (
         (make_lead(), "/dashboard"),
-        (make_cm(), "/my-clients"),
+        (make_cm(), "/time"),
         (make_client_user(company), "/portal"),
     ):
         login_as(user)

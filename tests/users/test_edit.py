@@ -129,3 +129,22 @@ def test_unknown_account_is_404_for_the_lead(client, login_as, db):
     login_as(make_lead())
     assert client.get("/users/999999/edit").status_code == 404
     assert client.post("/users/999999/deactivate").status_code == 404
+
+
+def test_lead_sets_a_cms_internal_cost_rate(client, login_as, db):
+    from decimal import Decimal
+
+    from app.audit.models import AuditEntry
+
+    cm = make_cm(name="Léa Martin")
+    login_as(make_lead())
+    data = {"name": cm.name, "email": cm.email, "role": "cm", "cost_rate": "32,50"}
+    assert client.post(f"/users/{cm.id}/edit", data=data).status_code == 302
+    db.session.refresh(cm)
+    assert cm.cost_rate == Decimal("32.50")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.updated"))
+    assert entry.data["cost_rate"] == [None, "32.50"]
+    body = client.post(f"/users/{cm.id}/edit", data=dict(data, cost_rate="-3")).get_data(as_text=True)
+    assert "ne peut pas être négatif" in body
+    db.session.refresh(cm)
+    assert cm.cost_rate == Decimal("32.50")

@@ -1,0 +1,272 @@
+"""A contract's month in figures: hours used against included hours, amount
+billable against the budget ceiling, forecast at the current pace, margin.
+
+`month_budgets()` computes them for many contracts with a fixed number of
+aggregate queries, so the lead's dashboard does not grow with the data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.contracts.models import BillingModel, Contract, ContractTerms
+from app.contracts.services import terms_for_month
+from app.extensions import db
+from app.money import ZERO, minutes_amount, percent, prorate, prorate_minutes, to_cents
+from app.timesheets.calendar import month_end, month_start, working_days
+from app.timesheets.models import TimeEntry
+from app.timeutil import today as agency_today
+
+WARN_PCT = Decimal(80)
+FULL_PCT = Decimal(100)
+
+
+@dataclass
+class MonthBudget:
+    contract: Contract
+    month: date
+    terms: ContractTerms | None
+    active_first: date | None
+    active_last: date | None
+    days_in_month: int
+    active_days: int
+    used_minutes: int = 0
+    cost: Decimal = ZERO
+    cost_missing: bool = False
+    included_minutes: int | None = None
+    fee: Decimal = ZERO
+    ceiling: Decimal = ZERO
+    billable: Decimal = ZERO
+    overage_minutes: int = 0
+    overage_amount: Decimal = ZERO
+    forecast_minutes: int = 0
+    forecast_billable: Decimal = ZERO
+    working_days_total: int = 0
+    working_days_elapsed: int = 0
+    daily_minutes: dict[date, int] = field(default_factory=dict)
+
+    # -- derived ----------------------------------------------------------
+    @property
+    def hours_pct(self) -> Decimal | None:
+        return percent(self.used_minutes, self.included_minutes or 0)
+
+    @property
+    def budget_pct(self) -> Decimal | None:
+        """Billable against the ceiling, where the amount follows the hours
+        (hourly, or a retainer past its included hours); a plain retainer's
+        amount is fixed, its use is measured in hours."""
+        if self.terms is None:
+            return None
+        model = self.terms.billing_model
+        if model == BillingModel.HOURLY or (model == BillingModel.RETAINER_OVERAGE and self.overage_minutes):
+            return percent(self.billable, self.ceiling)
+        return None
+
+    @property
+    def forecast_pct(self) -> Decimal | None:
+        if self.included_minutes:
+            return percent(self.forecast_minutes, self.included_minutes)
+        if self.terms is not None and self.terms.billing_model == BillingModel.HOURLY:
+            return percent(self.forecast_billable, self.ceiling)
+        return None
+
+    @property
+    def expected_pct(self) -> Decimal | None:
+        """Where the month should be at an even pace (working days elapsed)."""
+        return percent(self.working_days_elapsed, self.working_days_total)
+
+    @property
+    def use_pct(self) -> Decimal | None:
+        """The measure of use: hours where hours are included, else money."""
+        return self.hours_pct if self.included_minutes else self.budget_pct
+
+    @property
+    def ceiling_pct(self) -> Decimal | None:
+        """Billable against the ceiling, whatever the model (shown, not judged)."""
+        return percent(self.billable, self.ceiling)
+
+    @property
+    def remaining_minutes(self) -> int | None:
+        if self.included_minutes is None:
+            return None
+        return max(self.included_minutes - self.used_minutes, 0)
+
+    @property
+    def margin(self) -> Decimal:
+        return self.billable - self.cost
+
+    @property
+    def status(self) -> str:
+        """ "over" (100 % reached), "warn" (80 % reached or forecast past 100 %),
+        "under" (well behind an even pace), or "ok"."""
+        use = self.use_pct
+        budget = self.budget_pct
+        peak = max((p for p in (use, budget) if p is not None), default=None)
+        if peak is not None and peak >= FULL_PCT:
+            return "over"
+        forecast = self.forecast_pct
+        if (peak is not None and peak >= WARN_PCT) or (forecast is not None and forecast > FULL_PCT):
+            return "warn"
+        expected = self.expected_pct
+        if (
+            use is not None
+            and expected is not None
+            and expected >= Decimal(40)
+            and use < expected * Decimal("0.6")
+        ):
+            return "under"
+        return "ok"
+
+    @property
+    def risk(self) -> Decimal:
+        """Sort key: the further from an even pace, either way, the higher."""
+        use = self.use_pct or ZERO
+        budget = self.budget_pct or ZERO
+        status = self.status
+        if status in ("over", "warn"):
+            return Decimal(1000) + max(use, budget, self.forecast_pct or ZERO)
+        if status == "under":
+            return Decimal(500) + (self.expected_pct or ZERO) - use
+        return use
+
+    def cumulative(self) -> list[tuple[date, int]]:
+        """(day, minutes so far) for every day of the month up to today."""
+        points: list[tuple[date, int]] = []
+        total = 0
+        day = self.month
+        last = min(month_end(self.month), agency_today())
+        while day <= last:
+            total += self.daily_minutes.get(day, 0)
+            points.append((day, total))
+            day += timedelta(days=1)
+        return points
+
+
+def _frame(contract: Contract, month: date, today: date) -> MonthBudget:
+    first, last = month_start(month), month_end(month)
+    active_first = max(first, contract.start_date)
+    active_last = min(last, contract.end_date) if contract.end_date else last
+    active = active_first <= active_last
+    terms = terms_for_month(contract, month) if active else None
+    budget = MonthBudget(
+        contract=contract,
+        month=first,
+        terms=terms,
+        active_first=active_first if active else None,
+        active_last=active_last if active else None,
+        days_in_month=(last - first).days + 1,
+        active_days=(active_last - active_first).days + 1 if active else 0,
+    )
+    if active:
+        budget.working_days_total = working_days(active_first, active_last)
+        if today >= active_first:
+            budget.working_days_elapsed = working_days(active_first, min(today, active_last))
+    return budget
+
+
+def _money(budget: MonthBudget, today: date) -> None:
+    terms = budget.terms
+    if terms is None:
+        return
+    n, d = budget.active_days, budget.days_in_month
+    budget.ceiling = prorate(terms.budget_ceiling, n, d)
+    if terms.billing_model in (BillingModel.RETAINER, BillingModel.RETAINER_OVERAGE):
+        budget.fee = prorate(terms.monthly_fee or ZERO, n, d)
+        budget.included_minutes = prorate_minutes(terms.included_minutes or 0, n, d)
+    budget.billable, budget.overage_minutes, budget.overage_amount = billable_for(
+        terms, budget.used_minutes, budget.fee, budget.included_minutes
+    )
+    # Forecast at the current pace over the month's working days.
+    elapsed, total = budget.working_days_elapsed, budget.working_days_total
+    if budget.active_last is not None and today > budget.active_last:
+        budget.forecast_minutes = budget.used_minutes
+    elif elapsed > 0:
+        budget.forecast_minutes = round(budget.used_minutes * total / elapsed)
+    else:
+        budget.forecast_minutes = budget.used_minutes
+    budget.forecast_billable = billable_for(
+        terms, budget.forecast_minutes, budget.fee, budget.included_minutes
+    )[0]
+
+
+def billable_for(
+    terms: ContractTerms, used_minutes: int, fee: Decimal, included_minutes: int | None
+) -> tuple[Decimal, int, Decimal]:
+    """(amount billable HT, overage minutes, overage amount) for a month."""
+    if terms.billing_model == BillingModel.HOURLY:
+        return minutes_amount(used_minutes, terms.hourly_rate or ZERO), 0, ZERO
+    overage = max(used_minutes - (included_minutes or 0), 0)
+    if terms.billing_model == BillingModel.RETAINER_OVERAGE:
+        amount = minutes_amount(overage, terms.hourly_rate or ZERO)
+        return to_cents(fee + amount), overage, amount
+    return fee, overage, ZERO  # plain retainer: overage reported, not billed
+
+
+def month_budgets(
+    contracts: list[Contract], month: date, *, today: date | None = None, daily: bool = False
+) -> list[MonthBudget]:
+    """Budgets of `contracts` for `month`: one query per kind of figure."""
+    today = today or agency_today()
+    first, last = month_start(month), month_end(month)
+    budgets = [_frame(contract, first, today) for contract in contracts]
+    ids = [c.id for c in contracts]
+    if ids:
+        # Grouped by cost rate too, so cost is computed exactly in Python.
+        totals = db.session.execute(
+            select(TimeEntry.contract_id, TimeEntry.cost_rate, func.sum(TimeEntry.minutes))
+            .where(TimeEntry.contract_id.in_(ids), TimeEntry.day.between(first, last))
+            .group_by(TimeEntry.contract_id, TimeEntry.cost_rate)
+        ).all()
+        by_contract: dict[int, list[tuple[Decimal | None, int]]] = defaultdict(list)
+        for contract_id, cost_rate, minutes in totals:
+            by_contract[contract_id].append((cost_rate, int(minutes or 0)))
+        per_day: dict[int, dict[date, int]] = defaultdict(dict)
+        if daily:
+            rows = db.session.execute(
+                select(TimeEntry.contract_id, TimeEntry.day, func.sum(TimeEntry.minutes))
+                .where(TimeEntry.contract_id.in_(ids), TimeEntry.day.between(first, last))
+                .group_by(TimeEntry.contract_id, TimeEntry.day)
+            ).all()
+            for contract_id, day, minutes in rows:
+                per_day[contract_id][day] = int(minutes)
+        for budget in budgets:
+            groups = by_contract.get(budget.contract.id, [])
+            budget.used_minutes = sum(minutes for _, minutes in groups)
+            budget.cost = sum(
+                (minutes_amount(minutes, Decimal(rate)) for rate, minutes in groups if rate is not None),
+                ZERO,
+            )
+            budget.cost_missing = any(rate is None for rate, _ in groups)
+            budget.daily_minutes = per_day.get(budget.contract.id, {})
+            _money(budget, today)
+    return budgets
+
+
+def active_contracts_query(month: date):
+    """Contracts running at some point in `month`, terms and client loaded."""
+    first, last = month_start(month), month_end(month)
+    return (
+        select(Contract)
+        .where(Contract.start_date <= last, (Contract.end_date.is_(None)) | (Contract.end_date >= first))
+        .options(selectinload(Contract.terms), selectinload(Contract.client))
+    )
+
+
+def month_budget(contract: Contract, month: date, *, today: date | None = None) -> MonthBudget:
+    return month_budgets([contract], month, today=today, daily=True)[0]
+
+
+def budget_overview(month: date, *, today: date | None = None) -> list[MonthBudget]:
+    """Every contract running in `month`, most at risk first (either way)."""
+    from app.clients.models import Client
+
+    stmt = active_contracts_query(month).join(Client).where(Client.archived_at.is_(None))
+    contracts = list(db.session.scalars(stmt))
+    budgets = [b for b in month_budgets(contracts, month, today=today, daily=True) if b.terms is not None]
+    return sorted(budgets, key=lambda b: (-b.risk, b.contract.client.name))
