@@ -7,8 +7,10 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from babel import Locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import SelectChoice, StringField
 
 from app.money import to_cents
 from app.timesheets.calendar import parse_month
@@ -131,3 +133,23 @@ class MonthField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return self.data.strftime("%Y-%m") if isinstance(self.data, date) else ""
+
+
+# Region codes Babel lists among territories that are not countries.
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "AC", "CP", "DG", "EA", "IC", "TA", "CQ"}
+
+
+def country_choices() -> list[SelectChoice]:
+    """France first, then every country by its name in the user's language."""
+    names = Locale.parse(str(get_locale() or "fr")).territories
+    others = sorted(
+        (
+            (code, name)
+            for code, name in names.items()
+            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES and code != "FR"
+        ),
+        key=lambda item: item[1],
+    )
+    return [SelectChoice("FR", names.get("FR", "France"))] + [
+        SelectChoice(code, name) for code, name in others
+    ]

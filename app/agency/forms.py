@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from babel import Locale
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -24,7 +22,7 @@ from wtforms.validators import (
 
 from app.agency.models import AgencySettings, VatRegime
 from app.agency.services import LEGAL_FORM_LABELS, VAT_REGIME_LABELS, SettingsDetails
-from app.fields import DecimalInputField
+from app.fields import DecimalInputField, country_choices
 from app.validators import (
     Bic,
     FrenchVatNumber,
@@ -37,22 +35,7 @@ from app.validators import (
 )
 
 # Babel territories that are not countries.
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "AC", "CP", "DG", "EA", "IC", "TA", "CQ"}
 _PHONE = re.compile(r"\+?[0-9 .\-()\u00a0]{6,25}")
-
-
-def country_choices() -> list[tuple[str, str]]:
-    """France first, then every country by its name in the user's language."""
-    names = Locale.parse(str(get_locale() or "fr")).territories
-    others = sorted(
-        (
-            (code, name)
-            for code, name in names.items()
-            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES and code != "FR"
-        ),
-        key=lambda item: item[1],
-    )
-    return [("FR", names.get("FR", "France")), *others]
 
 
 def _strip(value: str | None) -> str | None:
@@ -204,7 +187,7 @@ class SettingsForm(FlaskForm):
         self.legal_form.choices = [SelectChoice("", str(_l("— Choisir —")))] + [
             SelectChoice(code, str(label)) for code, label in LEGAL_FORM_LABELS.items()
         ]
-        self.country_code.choices = [SelectChoice(code, name) for code, name in country_choices()]
+        self.country_code.choices = country_choices()
 
     @classmethod
     def for_settings(cls, settings: AgencySettings, *, submitted: bool = True) -> SettingsForm:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from babel import Locale
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -19,22 +17,10 @@ from app.clients.logos import LogoError, normalise_logo
 from app.clients.models import CompetitorGroup
 from app.clients.services import ClientDetails, check_client_vat
 from app.extensions import db
+from app.fields import country_choices
 from app.validators import InvalidIdentifier, Siren
 
 # Babel territories that are not countries (regions, pseudo-codes).
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "AC", "CP", "DG", "EA", "IC", "TA", "CQ"}
-
-
-def country_choices() -> list[tuple[str, str]]:
-    """France first, then every country by its name in the user's language."""
-    names = Locale.parse(str(get_locale() or "fr")).territories
-    countries = sorted(
-        ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()),
-        key=lambda item: item[1],
-    )
-    return [("FR", names.get("FR", "France"))] + [
-        (code, name) for code, name in countries if code != "FR" and code not in _NOT_COUNTRIES
-    ]
 
 
 def group_choices(blank: str) -> list[tuple[str, str]]:
