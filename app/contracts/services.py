@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -49,19 +50,37 @@ def visible_contracts_on(day: date, user: User | None = None) -> list[Contract]:
     return list(db.session.scalars(stmt))
 
 
-def _check_terms(
-    model: str,
-    monthly_fee: Decimal | None,
-    included_minutes: int | None,
-    hourly_rate: Decimal | None,
-) -> None:
+@dataclass(frozen=True)
+class TermsInput:
+    """The money side of a contract, as a lead gives it."""
+
+    billing_model: str
+    monthly_fee: Decimal | None
+    included_minutes: int | None
+    hourly_rate: Decimal | None
+    budget_ceiling: Decimal
+    vat_rate: Decimal
+
+
+def _new_terms(effective_from: date, terms: TermsInput) -> ContractTerms:
+    """Terms from `effective_from`, keeping only the fields its model uses."""
+    model = terms.billing_model
     if model not in set(BillingModel):
         raise ContractError(_("Modèle de facturation inconnu."))
     retainer = model in (BillingModel.RETAINER, BillingModel.RETAINER_OVERAGE)
-    if retainer and (monthly_fee is None or included_minutes is None):
+    if retainer and (terms.monthly_fee is None or terms.included_minutes is None):
         raise ContractError(_("Un forfait demande un montant mensuel et des heures incluses."))
-    if model in (BillingModel.RETAINER_OVERAGE, BillingModel.HOURLY) and hourly_rate is None:
+    if model != BillingModel.RETAINER and terms.hourly_rate is None:
         raise ContractError(_("Indiquez le taux horaire."))
+    return ContractTerms(
+        effective_from=effective_from,
+        billing_model=model,
+        monthly_fee=terms.monthly_fee if retainer else None,
+        included_minutes=terms.included_minutes if retainer else None,
+        hourly_rate=terms.hourly_rate if model != BillingModel.RETAINER else None,
+        budget_ceiling=terms.budget_ceiling,
+        vat_rate=terms.vat_rate,
+    )
 
 
 def create_contract(
@@ -72,16 +91,10 @@ def create_contract(
     start_date: date,
     end_date: date | None,
     channels: list[str],
-    billing_model: str,
-    monthly_fee: Decimal | None,
-    included_minutes: int | None,
-    hourly_rate: Decimal | None,
-    budget_ceiling: Decimal,
-    vat_rate: Decimal,
+    terms: TermsInput,
 ) -> Contract:
     if end_date is not None and end_date < start_date:
         raise ContractError(_("La date de fin précède la date de début."))
-    _check_terms(billing_model, monthly_fee, included_minutes, hourly_rate)
     contract = Contract(
         client=client,
         title=title.strip(),
@@ -89,17 +102,7 @@ def create_contract(
         end_date=end_date,
         channels=[c for c in channels if c in set(Channel)],
     )
-    contract.terms.append(
-        ContractTerms(
-            effective_from=start_date,
-            billing_model=billing_model,
-            monthly_fee=monthly_fee if billing_model != BillingModel.HOURLY else None,
-            included_minutes=included_minutes if billing_model != BillingModel.HOURLY else None,
-            hourly_rate=hourly_rate if billing_model != BillingModel.RETAINER else None,
-            budget_ceiling=budget_ceiling,
-            vat_rate=vat_rate,
-        )
-    )
+    contract.terms.append(_new_terms(start_date, terms))
     db.session.add(contract)
     db.session.flush()
     record(
@@ -140,12 +143,7 @@ def add_terms(
     contract: Contract,
     *,
     effective_month: date,
-    billing_model: str,
-    monthly_fee: Decimal | None,
-    included_minutes: int | None,
-    hourly_rate: Decimal | None,
-    budget_ceiling: Decimal,
-    vat_rate: Decimal,
+    terms: TermsInput,
     locked_months: set[date] | None = None,
 ) -> ContractTerms:
     """New terms from the first day of `effective_month` on. Months already
@@ -157,21 +155,11 @@ def add_terms(
         raise ContractError(
             _("Un mois clôturé ne peut pas changer de conditions : choisissez un mois ouvert.")
         )
-    _check_terms(billing_model, monthly_fee, included_minutes, hourly_rate)
-    existing = next((t for t in contract.terms if t.effective_from == effective), None)
-    if existing is not None:
+    if any(t.effective_from == effective for t in contract.terms):
         raise ContractError(_("Des conditions commencent déjà ce mois-là."))
-    terms = ContractTerms(
-        contract=contract,
-        effective_from=effective,
-        billing_model=billing_model,
-        monthly_fee=monthly_fee if billing_model != BillingModel.HOURLY else None,
-        included_minutes=included_minutes if billing_model != BillingModel.HOURLY else None,
-        hourly_rate=hourly_rate if billing_model != BillingModel.RETAINER else None,
-        budget_ceiling=budget_ceiling,
-        vat_rate=vat_rate,
-    )
-    db.session.add(terms)
+    new = _new_terms(effective, terms)
+    new.contract = contract
+    db.session.add(new)
     db.session.flush()
     record(
         actor,
@@ -180,7 +168,7 @@ def add_terms(
         client_id=contract.client_id,
         summary=_("Nouvelles conditions à partir du %(day)s", day=effective.strftime("%d/%m/%Y")),
     )
-    return terms
+    return new
 
 
 def terms_on(contract: Contract, day: date) -> ContractTerms | None:

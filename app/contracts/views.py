@@ -9,6 +9,7 @@ from app.contracts.budget import month_budgets
 from app.contracts.forms import ContractEditForm, ContractForm, ReopenForm, TermsForm
 from app.contracts.services import (
     ContractError,
+    TermsInput,
     add_terms,
     create_contract,
     get_contract_or_404,
@@ -22,6 +23,17 @@ from app.timesheets.services import EntryError, lock_month, unlock_month
 from app.timeutil import today
 
 install_client_scope(bp)
+
+
+def _terms_input(form: ContractForm | TermsForm) -> TermsInput:
+    return TermsInput(
+        billing_model=form.billing_model.data,
+        monthly_fee=form.monthly_fee.data,
+        included_minutes=form.included_hours.data,
+        hourly_rate=form.hourly_rate.data,
+        budget_ceiling=form.budget_ceiling.data,
+        vat_rate=form.vat_rate.data,
+    )
 
 
 def _franchise() -> bool:
@@ -45,12 +57,7 @@ def create():
                 start_date=form.start_date.data,
                 end_date=form.end_date.data,
                 channels=form.channels.data or [],
-                billing_model=form.billing_model.data,
-                monthly_fee=form.monthly_fee.data,
-                included_minutes=form.included_hours.data,
-                hourly_rate=form.hourly_rate.data,
-                budget_ceiling=form.budget_ceiling.data,
-                vat_rate=form.vat_rate.data,
+                terms=_terms_input(form),
             )
         except ContractError as error:
             flash(str(error), "error")
@@ -122,12 +129,7 @@ def new_terms(contract_id: int):
                 current_user,
                 contract,
                 effective_month=form.effective_month.data,
-                billing_model=form.billing_model.data,
-                monthly_fee=form.monthly_fee.data,
-                included_minutes=form.included_hours.data,
-                hourly_rate=form.hourly_rate.data,
-                budget_ceiling=form.budget_ceiling.data,
-                vat_rate=form.vat_rate.data,
+                terms=_terms_input(form),
                 locked_months=locked_months(db.session, contract.id),
             )
         except ContractError as error:

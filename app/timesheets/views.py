@@ -61,6 +61,11 @@ def _date_arg(name: str, default: date) -> date:
         abort(404)
 
 
+def _chosen_activity(form: EntryForm) -> Activity | None:
+    """The activity picked in the form, if it is still offered."""
+    return next((a for a in active_activities() if a.id == form.activity.data), None)
+
+
 def _entry_choices(form: EntryForm, day: date) -> list[Contract]:
     contracts = visible_contracts_on(day)
     form.contract.choices = [SelectChoice(c.id, f"{c.client.name} · {c.title}") for c in contracts]
@@ -95,7 +100,7 @@ def day():
                 contract,
                 day=form.day.data,
                 minutes=form.duration.data,
-                activity=next((a for a in active_activities() if a.id == form.activity.data), None),
+                activity=_chosen_activity(form),
                 channel=form.channel.data or None,
                 note=form.note.data or "",
             )
@@ -226,7 +231,7 @@ def edit_entry(entry_id: int):
                 entry,
                 day=form.day.data,
                 minutes=form.duration.data,
-                activity=next((a for a in active_activities() if a.id == form.activity.data), None),
+                activity=_chosen_activity(form),
                 channel=form.channel.data or None,
                 note=form.note.data or "",
             )

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from app.contracts.budget import billable_for, month_budget
 from app.contracts.models import ContractTerms
-from app.contracts.services import add_terms, terms_for_month
+from app.contracts.services import TermsInput, add_terms, terms_for_month
 from app.money import minutes_amount, prorate, prorate_minutes
 from tests.factories import make_client, make_cm, make_contract, make_entry, make_lead
 
@@ -114,12 +114,7 @@ def test_new_terms_apply_from_their_month_never_before(db):
         lead,
         contract,
         effective_month=date(2026, 11, 1),
-        billing_model="retainer",
-        monthly_fee=Decimal("800.00"),
-        included_minutes=1800,
-        hourly_rate=None,
-        budget_ceiling=Decimal("800.00"),
-        vat_rate=Decimal("20.00"),
+        terms=TermsInput("retainer", Decimal("800.00"), 1800, None, Decimal("800.00"), Decimal("20.00")),
     )
     assert terms_for_month(contract, OCT).monthly_fee == Decimal("708.00")
     assert terms_for_month(contract, date(2026, 11, 1)).monthly_fee == Decimal("800.00")
