@@ -27,8 +27,10 @@ from app.agency.models import LegalForm, VatRegime
 from app.agency.services import SettingsDetails, get_settings, update_settings
 from app.auth.models import Role, User
 from app.cli import create_account
+from app.clients.assignments import assign_cm
+from app.clients.groups import create_group
 from app.clients.models import Client, ClientMember, CMAssignment, CompetitorGroup
-from app.clients.services import ClientDetails, assign_cm, create_client, create_group
+from app.clients.services import ClientDetails, create_client
 from app.extensions import db
 from app.timesheets.demo import seed_contracts_and_time
 from app.validators import fr_vat_number

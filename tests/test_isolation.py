@@ -35,8 +35,8 @@ from werkzeug.routing import AnyConverter, Rule
 from app import access
 from app.auth.models import Role, User
 from app.auth.tokens import make_token
+from app.clients.assignments import assign_cm
 from app.clients.models import Client, CMAssignment, CompetitorGroup, WallOverride
-from app.clients.services import assign_cm
 from app.documents.models import Document
 from app.documents.services import store_document
 from app.extensions import db as _db

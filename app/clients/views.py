@@ -10,21 +10,13 @@ from sqlalchemy import select
 
 from app.access import install_client_scope, lead_required, roles_required
 from app.clients import bp, queries
+from app.clients.assignments import MIN_OVERRIDE_REASON, assign_cm, end_assignment
+from app.clients.errors import ClientError, CompetitorConflict
 from app.clients.forms import AssignForm, ClientForm, EndAssignmentForm, GroupForm
 from app.clients.groups import create_group, delete_group, update_group
 from app.clients.logos import size_label
 from app.clients.models import CMAssignment, CompetitorGroup
-from app.clients.services import (
-    MIN_OVERRIDE_REASON,
-    ClientError,
-    CompetitorConflict,
-    archive_client,
-    assign_cm,
-    create_client,
-    end_assignment,
-    unarchive_client,
-    update_client,
-)
+from app.clients.services import archive_client, create_client, unarchive_client, update_client
 from app.contracts.budget import month_budgets
 from app.contracts.services import client_contracts
 from app.documents.services import get_document

@@ -3,8 +3,8 @@ client user's redirect, and the logo route."""
 
 from datetime import date, timedelta
 
+from app.clients.assignments import assign_cm
 from app.clients.models import ClientMember
-from app.clients.services import assign_cm
 from app.timeutil import today, utcnow
 from tests.clients.conftest import page_text
 from tests.factories import assign, make_client, make_client_user, make_cm, make_group, make_lead
@@ -160,7 +160,7 @@ def test_lead_page_of_a_client_without_anything_shows_empty_states(client, login
 
 
 def test_an_override_of_an_ended_assignment_stays_listed_as_ended(client, login_as, db):
-    from app.clients.services import end_assignment
+    from app.clients.assignments import end_assignment
 
     lead, _lea, _group, dupont, rose = bakery_world(db)
     [assignment] = rose.assignments

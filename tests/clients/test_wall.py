@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
+from app.clients.assignments import assign_cm, end_assignment
+from app.clients.errors import ClientError, CompetitorConflict
 from app.clients.models import CMAssignment, WallOverride
-from app.clients.services import ClientError, CompetitorConflict, assign_cm, end_assignment
 from app.timeutil import today
 from tests.clients.conftest import page_text
 from tests.factories import assign, make_client, make_client_user, make_cm, make_group, make_lead
