@@ -101,7 +101,8 @@ def seed_contracts_and_time(clients: list[Client], seed: int = 2026, months: int
         while day < today():
             if is_working_day(day) and rnd.random() < 0.85:
                 total = rnd.choice([45, 60, 60, 75, 90, 90, 105, 120])
-                pieces = [total] if total <= 60 or rnd.random() < 0.5 else [total // 2, total - total // 2]
+                half = total // 30 * 15  # quarter hours, as people log them
+                pieces = [total] if total <= 60 or rnd.random() < 0.5 else [half, total - half]
                 for minutes in pieces:
                     cm = rnd.choice(cms)
                     label = rnd.choices(labels, weights)[0]
