@@ -15,6 +15,7 @@ from sqlalchemy import event
 from app import access, formatting, jobs
 from app.config import Config, DevelopmentConfig, from_environment
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.formatting import LOCALES
 
 
 def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -103,11 +104,6 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
-
-
-# Language chosen -> locale used: English text with British formats
-# (day/month dates, 24-hour times); its catalog is found under "en".
-LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
 def select_locale() -> str:

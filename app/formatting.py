@@ -14,6 +14,10 @@ from flask_babel import (
     get_locale,
 )
 
+# Language chosen -> locale used: English text with British formats
+# (day/month dates, 24-hour times); its catalog is found under "en".
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
 
 def money(amount: Decimal | int | None, currency: str = "EUR") -> str:
     if amount is None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import smtplib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import force_locale
 
 from app.jobs import enqueue
 
@@ -27,6 +30,15 @@ def outbox_dir(app: Flask | None = None) -> Path:
 def uses_outbox(app: Flask | None = None) -> bool:
     app = app or current_app
     return not app.config.get("MAIL_SERVER")
+
+
+@contextmanager
+def in_language_of(user: Any) -> Iterator[None]:
+    """Write what is inside (subject, body) in `user`'s language."""
+    from app.formatting import LOCALES
+
+    with force_locale(LOCALES.get(getattr(user, "locale", None) or "fr", LOCALES["fr"])):
+        yield
 
 
 def send_mail(to: str | list[str], subject: str, text: str, html: str | None = None) -> None:

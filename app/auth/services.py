@@ -19,7 +19,7 @@ from app.audit.services import record
 from app.auth.models import Role, User
 from app.auth.tokens import make_token
 from app.extensions import db
-from app.mail import send_mail
+from app.mail import in_language_of, send_mail
 from app.mail_links import external_url
 from app.timeutil import utcnow
 
@@ -200,16 +200,17 @@ def request_password_reset(email: str) -> bool:
     if user is None or not user.active or user.is_pending:
         return False
     link = external_url("auth.reset_password", token=make_token(user, "reset"))
-    send_mail(
-        user.email,
-        _("Réinitialisation de votre mot de passe Relais"),
-        render_template(
-            "auth/mail/reset.txt",
-            user=user,
-            link=link,
-            valid_for=validity_label(current_app.config["PASSWORD_RESET_MAX_AGE"]),
-        ),
-    )
+    with in_language_of(user):
+        send_mail(
+            user.email,
+            _("Réinitialisation de votre mot de passe Relais"),
+            render_template(
+                "auth/mail/reset.txt",
+                user=user,
+                link=link,
+                valid_for=validity_label(current_app.config["PASSWORD_RESET_MAX_AGE"]),
+            ),
+        )
     return True
 
 

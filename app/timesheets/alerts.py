@@ -13,7 +13,7 @@ from app.clients.models import Client, CMAssignment
 from app.contracts.budget import month_budget
 from app.contracts.models import Contract
 from app.extensions import db
-from app.mail import send_mail
+from app.mail import in_language_of, send_mail
 from app.mail_links import external_url
 from app.timesheets.calendar import is_working_day, month_start, previous_working_days
 from app.timesheets.models import BudgetAlert, InactivityNotice, TimeEntry
@@ -21,8 +21,8 @@ from app.timesheets.models import BudgetAlert, InactivityNotice, TimeEntry
 THRESHOLDS = (80, 100)
 
 
-def _lead_emails() -> list[str]:
-    return list(db.session.scalars(select(User.email).where(User.role == Role.LEAD, User.active.is_(True))))
+def _leads() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == Role.LEAD, User.active.is_(True))))
 
 
 def check_budget_thresholds(contract: Contract, day: date) -> list[int]:
@@ -52,16 +52,20 @@ def check_budget_thresholds(contract: Contract, day: date) -> list[int]:
     db.session.flush()
     threshold = max(crossed)
     link = external_url("contracts.show", client_id=contract.client_id, contract_id=contract.id)
-    send_mail(
-        _lead_emails(),
-        _(
-            "%(client)s : %(pct)s %% du budget de %(month)s atteint",
-            client=contract.client.name,
-            pct=threshold,
-            month=month.strftime("%m/%Y"),
-        ),
-        render_template("timesheets/mail/threshold.txt", budget=budget, threshold=threshold, link=link),
-    )
+    for lead in _leads():
+        with in_language_of(lead):
+            send_mail(
+                lead.email,
+                _(
+                    "%(client)s : %(pct)s %% du budget de %(month)s atteint",
+                    client=contract.client.name,
+                    pct=threshold,
+                    month=month.strftime("%m/%Y"),
+                ),
+                render_template(
+                    "timesheets/mail/threshold.txt", budget=budget, threshold=threshold, link=link
+                ),
+            )
     return crossed
 
 
@@ -115,16 +119,20 @@ def check_inactivity(day: date) -> int:
         )
         for client in clients:
             db.session.add(InactivityNotice(cm_id=cm_id, client_id=client.id, day=day))
-        send_mail(
-            cm.email,
-            _("Rien de saisi depuis deux jours pour %(clients)s", clients=", ".join(c.name for c in clients)),
-            render_template(
-                "timesheets/mail/inactivity.txt",
-                cm=cm,
-                clients=clients,
-                since=first,
-                link=external_url("timesheets.day"),
-            ),
-        )
+        with in_language_of(cm):
+            send_mail(
+                cm.email,
+                _(
+                    "Rien de saisi depuis deux jours pour %(clients)s",
+                    clients=", ".join(c.name for c in clients),
+                ),
+                render_template(
+                    "timesheets/mail/inactivity.txt",
+                    cm=cm,
+                    clients=clients,
+                    since=first,
+                    link=external_url("timesheets.day"),
+                ),
+            )
     db.session.flush()
     return sum(len(v) for v in silent.values())

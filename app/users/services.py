@@ -21,7 +21,7 @@ from app.auth.services import AccountError, count_leads, normalise_email, role_l
 from app.auth.tokens import make_token
 from app.clients.models import Client, ClientMember
 from app.extensions import db
-from app.mail import send_mail
+from app.mail import in_language_of, send_mail
 from app.mail_links import external_url
 from app.timeutil import utcnow
 
@@ -114,17 +114,18 @@ def invite_user(
 def send_invitation(user: User, actor: User | None) -> None:
     """Mail `user` a link to choose its password (queued until commit)."""
     link = external_url("auth.accept_invitation", token=make_token(user, "invitation"))
-    send_mail(
-        user.email,
-        _("Votre accès à Relais"),
-        render_template(
-            "users/mail/invitation.txt",
-            user=user,
-            actor=actor,
-            link=link,
-            valid_for=validity_label(current_app.config["INVITATION_MAX_AGE"]),
-        ),
-    )
+    with in_language_of(user):
+        send_mail(
+            user.email,
+            _("Votre accès à Relais"),
+            render_template(
+                "users/mail/invitation.txt",
+                user=user,
+                actor=actor,
+                link=link,
+                valid_for=validity_label(current_app.config["INVITATION_MAX_AGE"]),
+            ),
+        )
 
 
 def resend_invitation(actor: User, user: User) -> None:

@@ -61,3 +61,19 @@ def test_no_reminder_on_weekends_and_public_holidays(db):
     make_contract(customer, start=date(2026, 1, 1))
     assert check_inactivity(date(2026, 10, 17)) == 0  # Saturday
     assert check_inactivity(date(2026, 11, 11)) == 0  # Armistice
+
+
+def test_each_lead_gets_the_alert_in_its_own_language(app, db, outbox):
+    make_lead(email="marc@agence.test")
+    anna = make_lead(email="anna@agence.test")
+    anna.locale = "en"
+    cm = make_cm()
+    customer = make_client("Fromagerie Martin")
+    assign(cm, customer)
+    contract = make_contract(customer, included_hours=10, start=date(2026, 1, 1))
+    with app.test_request_context():
+        log_time(cm, contract, day=date(2026, 10, 1), minutes=8 * 60, activity=activity())
+        db.session.commit()
+    by_recipient = {m["To"]: outbox.body(m) for m in outbox.messages}
+    assert "a atteint 80 % de ses heures incluses pour octobre 2026" in by_recipient["marc@agence.test"]
+    assert "has reached 80% of its included hours for October 2026" in by_recipient["anna@agence.test"]
