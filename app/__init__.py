@@ -128,6 +128,7 @@ BLUEPRINT_PACKAGES = (
     "outbox",
     "contracts",
     "timesheets",
+    "reports",
 )
 
 

@@ -4,6 +4,7 @@
     create-user    an account with a password, e.g. the first lead of an install
     close-month    close a month's time entries for every running contract
     daily-checks   remind CMs of clients with nothing logged for two working days
+    worker         an RQ worker with the app configured (needs REDIS_URL)
 
 Commands call services and commit once at their end; errors are
 click.ClickException (a message, exit status 1) and leave nothing behind.
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(close_month_command)
     app.cli.add_command(daily_checks_command)
+    app.cli.add_command(worker_command)
 
 
 def create_account(
@@ -102,6 +104,7 @@ CREATED_LABELS = {
     "assignments": _l("affectations"),
     "contracts": _l("contrats"),
     "time_entries": _l("saisies de temps"),
+    "reports": _l("rapports publiés"),
 }
 
 
@@ -221,15 +224,40 @@ def _month(value: str | None) -> date:
 
 @click.command("close-month")
 @click.argument("month", required=False)
+@click.option("--no-wait", is_flag=True, help="Ne pas attendre la fin des rapports (workers RQ).")
 @with_appcontext
-def close_month_command(month: str | None) -> None:
-    """Close MONTH (AAAA-MM; default: last month) for every running contract."""
-    from app.timesheets.services import lock_month_for_all
+def close_month_command(month: str | None, no_wait: bool) -> None:
+    """Close MONTH (AAAA-MM; default: last month): lock every running
+    contract's time, make and render its report. Idempotent."""
+    import time
+
+    from app.reports.close import close_month, progress
 
     first = _month(month)
-    count = lock_month_for_all(None, first)
+    if first > month_start(today()):
+        raise click.BadParameter("ce mois n'a pas commencé", param_hint="MONTH")
+    run = close_month(None, first)
     db.session.commit()
-    click.echo(f"{first:%m/%Y} : {count} contrat(s) clôturé(s).")
+    click.echo(f"{first:%m/%Y} : saisies verrouillées, {run.contracts} rapport(s) à préparer.")
+    state = progress(first)
+    if no_wait or state.finished:
+        click.echo(f"Rapports prêts : {state.done}/{state.total}, en échec : {state.failed}.")
+        return
+    with click.progressbar(length=state.total, label="Rapports", show_pos=True) as bar:
+        shown = 0
+        while True:
+            db.session.expire_all()
+            state = progress(first)
+            bar.update(state.done + state.failed - shown)
+            shown = state.done + state.failed
+            if state.finished:
+                break
+            time.sleep(1)
+    click.echo(f"Rapports prêts : {state.done}/{state.total}, en échec : {state.failed}.")
+    if state.failed:
+        raise click.ClickException(
+            "certains rapports ont échoué : voyez leur page, puis relancez la commande."
+        )
 
 
 @click.command("daily-checks")
@@ -246,3 +274,21 @@ def daily_checks_command(day_: str | None) -> None:
     count = check_inactivity(day)
     db.session.commit()
     click.echo(f"{day:%d/%m/%Y} : {count} rappel(s) envoyé(s).")
+
+
+@click.command("worker")
+@click.option("--queue", "-q", "queues", multiple=True, help="File(s) à traiter (par défaut toutes).")
+@click.option("--burst", is_flag=True, help="S'arrêter quand les files sont vides.")
+@with_appcontext
+def worker_command(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an RQ worker for the app's queues (REDIS_URL must be set)."""
+    from app.jobs import QUEUES, work
+
+    unknown = [name for name in queues if name not in QUEUES]
+    if unknown:
+        raise click.BadParameter(f"file inconnue : {', '.join(unknown)} (connues : {', '.join(QUEUES)})")
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException(
+            "REDIS_URL n'est pas défini : les tâches s'exécutent déjà dans le processus web."
+        )
+    work(current_app._get_current_object(), list(queues) or list(QUEUES), burst=burst)

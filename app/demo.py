@@ -32,6 +32,7 @@ from app.clients.groups import create_group
 from app.clients.models import Client, ClientMember, CMAssignment, CompetitorGroup
 from app.clients.services import ClientDetails, create_client
 from app.extensions import db
+from app.reports.demo import publish_demo_reports
 from app.timesheets.demo import seed_contracts_and_time
 from app.validators import fr_vat_number
 
@@ -212,6 +213,7 @@ def seed_demo() -> DemoResult:
     contracts, entries = seed_contracts_and_time(list(clients.values()))
     result.created["contracts"] += contracts
     result.created["time_entries"] += entries
+    result.created["reports"] += publish_demo_reports(lead, list(clients.values()))
     db.session.flush()
     result.users = [(users[spec.email], spec) for spec in USERS]
     result.clients = [clients[spec.name] for spec in CLIENTS]

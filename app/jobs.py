@@ -123,12 +123,16 @@ def run_job(path: str, *args: Any, **kwargs: Any) -> Any:
 def init_app(app: Flask) -> None:
     @event.listens_for(db.session, "after_commit")
     def _after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT released: the transaction itself has not committed
         jobs = session.info.pop(PENDING_KEY, [])
         if jobs:
             _dispatch(current_app._get_current_object(), jobs)  # type: ignore[attr-defined]
 
-    @event.listens_for(db.session, "after_rollback")
-    def _after_rollback(session: Session) -> None:
+    @event.listens_for(db.session, "after_soft_rollback")
+    def _after_rollback(session: Session, previous_transaction: Any) -> None:
+        if previous_transaction.nested:
+            return  # back to a SAVEPOINT: the transaction (and its jobs) goes on
         session.info.pop(PENDING_KEY, None)
 
 

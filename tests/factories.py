@@ -175,3 +175,40 @@ def make_agency_settings(**overrides):
         setattr(settings, name, value)
     db.session.flush()
     return settings
+
+
+# -- reports (issue 4, report pages) ------------------------------------------------
+
+
+def make_report(contract, month: date, *, highlights: str = ""):
+    """A draft report of `contract` for `month` (straight to the database)."""
+    from app.reports.models import Report
+
+    report = Report(client_id=contract.client_id, contract_id=contract.id, month=month, highlights=highlights)
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+def make_version(report, *, content: bytes | None = None, by: User | None = None, published_at=None):
+    """A published version of `report` with stored bytes (no rendering): the
+    report becomes published."""
+    from app.documents.services import store_document
+    from app.reports.models import ReportStatus, ReportVersion
+    from app.timeutil import utcnow
+
+    number = len(report.versions) + 1
+    content = content or f"%PDF-1.7 report {report.id} v{number}".encode()
+    document = store_document(content, "application/pdf")
+    version = ReportVersion(
+        client_id=report.client_id,
+        report=report,
+        number=number,
+        document_sha256=document.sha256,
+        published_by_id=by.id if by else None,
+    )
+    db.session.add(version)
+    report.status = ReportStatus.PUBLISHED
+    report.published_at = published_at or utcnow()
+    db.session.flush()
+    return version

@@ -78,6 +78,10 @@ class World:
     activity: Any
     stale_token: str
     outbox_name: str
+    target_report: Any
+    target_version: Any
+    target_link: Any  # a live share link of the target's report
+    revoked_share_token: str  # the secret of a revoked one
     secrets: dict[int, list[str]] = field(default_factory=dict)  # client id -> identifying strings
     files: dict[int, list[bytes]] = field(default_factory=dict)  # client id -> its stored files
 
@@ -161,6 +165,17 @@ def world(app, db) -> World:
             }
         )
     )
+    # A published report (version 1, a rendered draft) with share links.
+    from app.reports.services import create_share_link, revoke_share_link
+    from tests.factories import make_report, make_version
+
+    report = make_report(contract, today().replace(day=1), highlights="Faits marquants Vautrin-77")
+    version = make_version(report, content=b"%PDF-1.7 rapport Boulangerie Vautrin", by=lead)
+    report.draft_sha256 = store_document(b"%PDF-1.7 brouillon Vautrin", "application/pdf").sha256
+    live_link, _token = create_share_link(lead, report, 30, "Direction Vautrin")
+    revoked_link, revoked_token = create_share_link(lead, report, 30, "Ancien lien")
+    revoke_share_link(lead, revoked_link)
+    _db.session.flush()
     w = World(
         lead=lead,
         group=group,
@@ -179,6 +194,10 @@ def world(app, db) -> World:
         activity=activity(),
         stale_token=stale_token,
         outbox_name=path.name,
+        target_report=report,
+        target_version=version,
+        target_link=live_link,
+        revoked_share_token=revoked_token,
     )
     for client, members in ((target, target_members), (rival, [rival_member])):
         w.files[client.id] = [_db.session.get(Document, client.logo_sha256).content]
@@ -191,7 +210,12 @@ def world(app, db) -> World:
             *(m.email for m in members),
             *(m.name for m in members),
         ]
-    w.secrets[target.id] += ["Contrat Vautrin Premium", "Galette des rois Vautrin-42"]
+    w.secrets[target.id] += [
+        "Contrat Vautrin Premium",
+        "Galette des rois Vautrin-42",
+        "Faits marquants Vautrin-77",
+    ]
+    w.files[target.id] += [b"%PDF-1.7 rapport Boulangerie Vautrin", b"%PDF-1.7 brouillon Vautrin"]
     yield w
     path.unlink(missing_ok=True)
 
@@ -210,6 +234,17 @@ FILLERS: dict[str, tuple[Callable[[World], Any], Any]] = {
     "month": (lambda w: w.target_entry.day.strftime("%Y-%m"), "2019-01"),
     "token": (lambda w: w.stale_token, "pas-un-jeton"),
     "name": (lambda w: w.outbox_name, "19700101T000000000000-deadbeef.eml"),
+    "report_id": (lambda w: w.target_report.id, GHOST_ID),
+    "number": (lambda w: w.target_version.number, 99),
+    "link_id": (lambda w: w.target_link.id, GHOST_ID),
+}
+
+# Where one endpoint needs its own value for an argument: (endpoint, name) -> filler.
+# A share link is a capability (whoever holds a live one reads the report), so
+# the walk gives /share/<token> the secret of a revoked link of the target: it
+# must answer exactly as a token that never existed.
+RULE_FILLERS: dict[tuple[str, str], tuple[Callable[[World], Any], Any]] = {
+    ("reports.shared", "token"): (lambda w: w.revoked_share_token, "pas-un-jeton"),
 }
 
 
@@ -225,7 +260,7 @@ def fill(rule: Rule, w: World, *, ghost: bool = False, own_client: Client | None
     for name in rule.arguments:
         converter = rule._converters.get(name)
         if name in FILLERS:
-            real, nowhere = FILLERS[name]
+            real, nowhere = RULE_FILLERS.get((rule.endpoint, name), FILLERS[name])
             values[name] = nowhere if ghost else real(w)
         elif isinstance(converter, AnyConverter):  # a fixed vocabulary, not an object
             values[name] = sorted(converter.items)[0]
@@ -367,6 +402,10 @@ def test_the_target_data_is_really_shown_to_who_may_see_it(world, act_as):
     own = act_as(world.cm_own).get(f"/clients/{world.own.id}")
     assert own.status_code == 200 and world.own.name in html.unescape(own.get_data(as_text=True))
     assert act_as(world.member_own).get(f"/clients/{world.own.id}/portal").status_code == 200
+    report = f"/clients/{world.target.id}/reports/{world.target_report.id}"
+    assert "Faits marquants Vautrin-77" in act_as(world.cm_target).get(report).get_data(as_text=True)
+    pdf = act_as(world.target_members[1]).get(f"{report}/versions/{world.target_version.number}.pdf")
+    assert pdf.status_code == 200 and pdf.data == b"%PDF-1.7 rapport Boulangerie Vautrin"
     assert world.forbidden_for(world.cm_own) and not world.forbidden_for(world.lead)
     assert leaks(page, world.forbidden_for(world.cm_own))
 

@@ -182,6 +182,31 @@ class SettingsForm(FlaskForm):
         description=_l("Par exemple « F » donne F-2026-0001."),
     )
 
+    # -- monthly reports
+    signoff_days = IntegerField(
+        _l("Délai de validation des rapports (jours)"),
+        validators=[
+            InputRequired(_l("Indiquez le délai de validation, en jours.")),
+            NumberRange(min=1, max=60, message=_l("Entre 1 et 60 jours.")),
+        ],
+        description=_l(
+            "Sans réponse du client dans ce délai après la publication, "
+            "le rapport est considéré comme validé."
+        ),
+        render_kw={"min": 1, "max": 60, "inputmode": "numeric"},
+    )
+    share_link_days = IntegerField(
+        _l("Durée des liens de partage (jours)"),
+        validators=[
+            InputRequired(_l("Indiquez la durée des liens de partage, en jours.")),
+            NumberRange(min=1, max=365, message=_l("Entre 1 et 365 jours.")),
+        ],
+        description=_l(
+            "Durée proposée par défaut pour un lien vers un rapport publié (modifiable à chaque lien)."
+        ),
+        render_kw={"min": 1, "max": 365, "inputmode": "numeric"},
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.legal_form.choices = [SelectChoice("", str(_l("— Choisir —")))] + [
@@ -248,6 +273,8 @@ class SettingsForm(FlaskForm):
             payment_terms_days=self.payment_terms_days.data,
             late_penalty_rate=self.late_penalty_rate.data,
             invoice_prefix=self.invoice_prefix.data or "",
+            signoff_days=self.signoff_days.data,
+            share_link_days=self.share_link_days.data,
         )
 
 

@@ -58,6 +58,11 @@ class AgencySettings(db.Model):
     bic: Mapped[str] = mapped_column(String(11), default="")
     vat_regime: Mapped[str] = mapped_column(String(10), default=VatRegime.NORMAL)
     payment_terms_days: Mapped[int] = mapped_column(default=30)
+    # Days a client has to approve or question a published report; silence
+    # past them counts as approval.
+    signoff_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    # How long a report's share link lives.
+    share_link_days: Mapped[int] = mapped_column(default=30, server_default="30")
     # Annual rate of late-payment penalties, in percent.
     late_penalty_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
     invoice_prefix: Mapped[str] = mapped_column(String(10), default="F")

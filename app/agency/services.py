@@ -73,6 +73,8 @@ FIELD_LABELS: dict[str, Any] = {
     "payment_terms_days": _l("délai de paiement"),
     "late_penalty_rate": _l("taux des pénalités de retard"),
     "invoice_prefix": _l("préfixe des factures"),
+    "signoff_days": _l("délai de validation des rapports"),
+    "share_link_days": _l("durée des liens de partage"),
 }
 
 
@@ -125,6 +127,8 @@ class SettingsDetails:
     payment_terms_days: int
     late_penalty_rate: Decimal
     invoice_prefix: str
+    signoff_days: int
+    share_link_days: int
 
 
 def update_settings(actor: User, details: SettingsDetails) -> list[str]:

@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -15,7 +15,7 @@ from app.contracts.models import Contract
 from app.contracts.services import visible_contracts_on
 from app.extensions import db
 from app.timesheets import bp
-from app.timesheets.calendar import add_months, month_end, month_start, week_start
+from app.timesheets.calendar import add_months, month_end, month_start, parse_month, week_start
 from app.timesheets.duration import DurationError, parse_duration
 from app.timesheets.export import entries_csv
 from app.timesheets.forms import ActivityForm, CloseMonthForm, EntryEditForm, EntryFilterForm, EntryForm
@@ -38,7 +38,6 @@ from app.timesheets.services import (
     delete_entry,
     ensure_default_activities,
     last_entry_of,
-    lock_month_for_all,
     log_time,
     save_week,
     set_activity_active,
@@ -329,23 +328,55 @@ def entries_export():
 @bp.route("/time/close", methods=["GET", "POST"])
 @lead_required
 def close_month():
+    """Lock a month, make its reports and render them, with a progress view."""
+    from app.reports.close import close_month as close
+    from app.reports.close import last_close
+
     form = CloseMonthForm()
     if request.method == "GET":
         form.month.data = add_months(month_start(today()), -1)
     if form.validate_on_submit():
-        count = lock_month_for_all(current_user, form.month.data)
-        db.session.commit()
-        flash(
-            ngettext(
-                "%(num)d contrat clôturé pour %(month)s.",
-                "%(num)d contrats clôturés pour %(month)s.",
-                count,
-                month=form.month.data.strftime("%m/%Y"),
-            ),
-            "success",
-        )
-        return redirect(url_for("timesheets.close_month"))
-    return render_template("timesheets/close.html", form=form)
+        if form.month.data > month_start(today()):
+            form.month.errors.append(_("Ce mois n'a pas commencé."))
+        else:
+            close(current_user, form.month.data)
+            db.session.commit()
+            return redirect(url_for("timesheets.close_progress", month=form.month.data.strftime("%Y-%m")))
+    return render_template("timesheets/close.html", form=form, last=last_close())
+
+
+def _closed_month(month: str) -> date:
+    first = parse_month(month)
+    if first is None:
+        abort(404)
+    return first
+
+
+@bp.route("/time/close/<month>")
+@lead_required
+def close_progress(month: str):
+    from app.reports.close import progress
+
+    first = _closed_month(month)
+    return render_template("timesheets/close_progress.html", month=first, progress=progress(first))
+
+
+@bp.route("/time/close/<month>/status")
+@lead_required
+def close_status(month: str):
+    from app.reports.close import progress
+
+    state = progress(_closed_month(month))
+    return jsonify(
+        finished=state.finished,
+        percent=state.percent,
+        fields={
+            "done": str(state.done),
+            "failed": str(state.failed),
+            "queued": str(state.queued),
+            "total": str(state.total),
+        },
+    )
 
 
 @bp.route("/time/activities", methods=["GET", "POST"])

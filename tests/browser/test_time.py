@@ -42,6 +42,7 @@ def test_a_cm_logs_three_entries_by_keyboard_and_sees_the_days_total(page, live_
 def test_a_cm_sees_a_clear_message_for_an_unreadable_duration(page, live_server):
     karim = live_server.user("karim.benali@")
     log_in(page, karim["email"], karim["password"])
+    expect(page.get_by_label("Durée")).to_be_focused()
     page.keyboard.type("deux heures")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Durée illisible")).to_be_visible()

@@ -6,17 +6,29 @@ from app.timesheets.models import MonthLock
 from tests.factories import make_client, make_contract
 
 
-def test_close_month_locks_every_running_contract_once(app, db):
+def test_close_month_locks_every_running_contract_once_and_makes_its_report(app, db):
     from app.cli import close_month_command
+    from app.reports.models import Report
 
     make_contract(make_client(), start=date(2026, 1, 1))
     make_contract(make_client(), start=date(2026, 10, 20))
     runner = app.test_cli_runner()
     result = runner.invoke(close_month_command, ["2026-10"])
     assert result.exit_code == 0, result.output
-    assert "2 contrat(s)" in result.output
-    assert runner.invoke(close_month_command, ["2026-10"]).output.strip().endswith("0 contrat(s) clôturé(s).")
+    assert "saisies verrouillées, 2 rapport(s) à préparer" in result.output
+    assert "Rapports prêts : 2/2, en échec : 0." in result.output  # rendered in-process
+    again = runner.invoke(close_month_command, ["2026-10"])
+    assert again.exit_code == 0, again.output
     assert db.session.scalar(select(func.count()).select_from(MonthLock)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Report)) == 2
+
+
+def test_close_month_refuses_a_month_not_begun(app, db):
+    from app.cli import close_month_command
+
+    result = app.test_cli_runner().invoke(close_month_command, ["2099-01"])
+    assert result.exit_code == 2
+    assert "pas commencé" in result.output
 
 
 def test_close_month_refuses_a_malformed_month_and_changes_nothing(app, db):

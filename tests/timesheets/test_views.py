@@ -169,9 +169,20 @@ def test_entries_list_and_close_month_are_for_leads_only(client, login_as, cm_se
 
 def test_lead_closes_a_month_for_all_contracts(client, login_as, cm_setup, db):
     cm, client_, contract, other = cm_setup
+    from app.reports.models import Report
+    from app.timesheets.models import MonthLock
+
     login_as(make_lead())
-    response = client.post("/time/close", data={"month": "2026-10"}, follow_redirects=True)
-    assert "2 contrats clôturés pour 10/2026" in response.get_data(as_text=True)
+    response = client.post("/time/close", data={"month": "2026-10"})
+    assert response.headers["Location"].endswith("/time/close/2026-10")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Clôture du mois : octobre 2026" in page
+    assert "Tous les rapports du mois sont prêts" in page  # rendered in-process at commit
+    assert db.session.scalar(select(func.count()).select_from(MonthLock)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Report)) == 2
+    status = client.get("/time/close/2026-10/status").get_json()
+    assert status["finished"] is True and status["fields"]["done"] == "2"
+    assert client.post("/time/close", data={"month": "2099-01"}).status_code == 200  # not begun: refused
     login_as(cm)
     response = client.post(
         "/time?day=2026-10-12",
