@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.auth.models import User
 from app.clients.models import ClientMember
+from app.documents.models import Document
 from app.documents.services import store_document
 from app.extensions import db
 from app.mail import in_language_of, send_mail
@@ -45,19 +46,26 @@ def _failed(report_id: int, error: Exception) -> None:
         db.session.commit()
 
 
-def render_draft(report_id: int) -> str | None:
-    """Render the draft's PDF for the lead to read (month close)."""
+def _render(report: Report, what: str) -> Document:
+    """The report's PDF, stored (flushed with the caller's transaction); on
+    failure the report says why and the error goes on to RQ's failed jobs."""
     from app.reports.document import render_report_pdf
 
+    report_id = report.id
+    try:
+        return store_document(render_report_pdf(report), PDF)
+    except Exception as error:
+        log.exception("report %s: %s rendering failed", report_id, what)
+        _failed(report_id, error)
+        raise
+
+
+def render_draft(report_id: int) -> str | None:
+    """Render the draft's PDF for the lead to read (month close)."""
     report = _start(report_id)
     if report is None:
         return None
-    try:
-        document = store_document(render_report_pdf(report), PDF)
-    except Exception as error:
-        log.exception("report %s: draft rendering failed", report_id)
-        _failed(report_id, error)
-        raise
+    document = _render(report, "draft")
     report.draft_sha256 = document.sha256
     report.render_state = RenderState.DONE
     db.session.commit()
@@ -67,8 +75,6 @@ def render_draft(report_id: int) -> str | None:
 def publish_report(report_id: int, number: int, actor_id: int | None) -> int | None:
     """Render and publish version `number`: the PDF, the version row and the
     published status commit together. Already there: nothing to do."""
-    from app.reports.document import render_report_pdf
-
     existing = db.session.scalar(
         select(ReportVersion.id).where(ReportVersion.report_id == report_id, ReportVersion.number >= number)
     )
@@ -77,12 +83,7 @@ def publish_report(report_id: int, number: int, actor_id: int | None) -> int | N
     report = _start(report_id)
     if report is None:
         return None
-    try:
-        document = store_document(render_report_pdf(report), PDF)
-    except Exception as error:
-        log.exception("report %s: publication rendering failed", report_id)
-        _failed(report_id, error)
-        raise
+    document = _render(report, "publication")
     actor = db.session.get(User, actor_id) if actor_id else None
     version = ReportVersion(
         client_id=report.client_id,
