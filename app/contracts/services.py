@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from app.access import client_scope
 from app.audit.services import record
@@ -46,6 +47,7 @@ def visible_contracts_on(day: date, user: User | None = None) -> list[Contract]:
             (Contract.end_date.is_(None)) | (Contract.end_date >= day),
         )
         .order_by(Client.name, Contract.title)
+        .options(contains_eager(Contract.client))  # their labels name the client
     )
     return list(db.session.scalars(stmt))
 

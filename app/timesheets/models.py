@@ -48,6 +48,8 @@ class TimeEntry(db.Model):
         Index("ix_time_entry_contract_day", "contract_id", "day"),
         Index("ix_time_entry_cm_day", "cm_id", "day"),
         Index("ix_time_entry_client_day", "client_id", "day"),
+        # The lead's list of a period across every contract, newest first.
+        Index("ix_time_entry_day_id", "day", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -60,15 +60,22 @@ def _date_arg(name: str, default: date) -> date:
         abort(404)
 
 
+def _offered_activities() -> list[Activity]:
+    """The activities offered, read once per request (choices, then the one picked)."""
+    if "offered_activities" not in g:
+        g.offered_activities = active_activities()
+    return g.offered_activities
+
+
 def _chosen_activity(form: EntryForm) -> Activity | None:
     """The activity picked in the form, if it is still offered."""
-    return next((a for a in active_activities() if a.id == form.activity.data), None)
+    return next((a for a in _offered_activities() if a.id == form.activity.data), None)
 
 
 def _entry_choices(form: EntryForm, day: date) -> list[Contract]:
     contracts = visible_contracts_on(day)
     form.contract.choices = [SelectChoice(c.id, f"{c.client.name} · {c.title}") for c in contracts]
-    form.activity.choices = [SelectChoice(a.id, a.label) for a in active_activities()]
+    form.activity.choices = [SelectChoice(a.id, a.label) for a in _offered_activities()]
     return contracts
 
 
@@ -218,7 +225,7 @@ def _entry_through_client(entry_id: int) -> TimeEntry:
 def edit_entry(entry_id: int):
     entry = _entry_through_client(entry_id)
     form = EntryEditForm(obj=entry)
-    form.activity.choices = [SelectChoice(a.id, a.label) for a in active_activities()]
+    form.activity.choices = [SelectChoice(a.id, a.label) for a in _offered_activities()]
     if request.method == "GET":
         form.duration.data = entry.minutes
         form.activity.data = entry.activity_id
@@ -298,7 +305,9 @@ def entries():
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
+        count=False,
     )
+    page.total = count  # counted just above: not twice
     return render_template(
         "timesheets/entries.html", form=form, page=page, count=count, minutes=minutes, filters=filters
     )
