@@ -7,6 +7,7 @@ from datetime import date
 from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User
 from app.clients.models import Client, CMAssignment
@@ -43,13 +44,26 @@ def check_budget_thresholds(contract: Contract, day: date) -> list[int]:
     crossed = [t for t in THRESHOLDS if peak >= t and t not in sent]
     if not crossed:
         return []
+    recorded = []
     for threshold in crossed:
-        db.session.add(
-            BudgetAlert(
-                client_id=contract.client_id, contract_id=contract.id, month=month, threshold=threshold
-            )
-        )
-    db.session.flush()
+        # Two CMs may cross the threshold at once: the unique constraint
+        # decides who mails, and the other's entry is kept all the same.
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    BudgetAlert(
+                        client_id=contract.client_id,
+                        contract_id=contract.id,
+                        month=month,
+                        threshold=threshold,
+                    )
+                )
+        except IntegrityError:
+            continue
+        recorded.append(threshold)
+    crossed = recorded
+    if not crossed:
+        return []
     threshold = max(crossed)
     link = external_url("contracts.show", client_id=contract.client_id, contract_id=contract.id)
     for lead in _leads():
