@@ -2,15 +2,17 @@
 
     python -m bench.generate [--seed 2026] [--database-url URL] [--regenerate]
 
-Creates the database (default: relais_bench on 127.0.0.1) when it is missing,
-migrates it (`flask_migrate.upgrade()`), and fills it with bulk inserts (Core
+(Re)creates the database (default: relais_bench on 127.0.0.1), migrates it
+(`flask_migrate.upgrade()`), and fills it with bulk inserts (Core
 executemany, COPY for the time entries): 200 clients with one or two contact
 users each, 50 CMs, one lead, 200 running contracts (the three billing models,
 some with a second version of their terms), one to three CMs per client (the
 competitor wall respected, or overridden with a recorded reason), twelve
 months of time entries (one to two hours a day per contract on working days,
 about 150 000 entries, with the rates of their day), the past months closed,
-and the audit log lines that go with all of it.
+the current month's budget alerts already sent, and the audit log lines that
+go with all of it. What it made is kept as a comment on the database
+(`read_meta`), which bench/run reads to decide whether to make it again.
 
 Every account's password is PASSWORD (one argon2 hash, computed once).
 The same seed on the same day gives the same agency: the twelve months end

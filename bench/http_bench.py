@@ -113,7 +113,7 @@ def log_in(port: int, email: str, form_page: str) -> Login:
 
 
 @dataclass
-class Plan:
+class Load:
     lead: str
     cms: dict[int, str]  # user id -> e-mail
     portals: dict[str, int]  # client user e-mail -> client id
@@ -122,7 +122,7 @@ class Plan:
     today: date
 
 
-def plan(url: str, portals: int = 50) -> Plan:
+def load_of(url: str, portals: int = 50) -> Load:
     """Who logs in and where entries may go: days of the current (open) month
     where the CM served the client and the contract ran, every CM in turn."""
     from app.timeutil import today as agency_today
@@ -159,7 +159,7 @@ def plan(url: str, portals: int = 50) -> Plan:
                 contract_id, client_id, _since = open_[day.day % len(open_)]
                 slots.append((cm_id, contract_id, client_id, day))
         day += timedelta(days=1)
-    return Plan(
+    return Load(
         lead=LEAD_EMAIL,
         cms=cms,
         portals={client_email(client_id): client_id for client_id in clients},
@@ -169,7 +169,7 @@ def plan(url: str, portals: int = 50) -> Plan:
     )
 
 
-def scenarios(p: Plan, logins: dict[str, Login]) -> list[Scenario]:
+def scenarios(p: Load, logins: dict[str, Login]) -> list[Scenario]:
     relais_entries, bare_entries = [], []
     for cm_id, contract_id, client_id, day in p.slots:
         login = logins[p.cms[cm_id]]
@@ -219,7 +219,7 @@ def run(url: str, last_alert: int, *, seconds: float = 10, warmup: float = 2, ec
     """Every scenario against both servers; `last_alert` is the last budget
     alert the generator made (see remove_bench_rows)."""
     ensure_wrk()
-    p = plan(url)
+    p = load_of(url)
     results = []
     engine = create_engine(sqlalchemy_url(url))
     remove_bench_rows(engine, last_alert)
