@@ -157,28 +157,37 @@ def _invalid_link(kind: str):
     return render_template("auth/link_invalid.html", kind=kind), 404
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"], endpoint="accept_invitation")
-@public
-def accept_invitation_view(token: str):
-    user = load_token(token, "invitation")
+def _set_password_from_link(token: str, purpose: str, service, template: str, welcome) -> object:
+    """An invitation or a reset link: the password form, then log in. An
+    expired, tampered or used link answers 404 and changes nothing."""
+    user = load_token(token, purpose)
     if user is None:
-        return _invalid_link("invitation")
+        return _invalid_link(purpose)
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            accept_invitation(user, form.password.data)
+            service(user, form.password.data)
         except AccountError as error:
             db.session.rollback()
             _show_error(form, error)
         else:
             db.session.commit()
             _log_in(user, remember=False)
-            flash(
-                _("Bienvenue sur Relais, %(name)s ! Votre mot de passe est enregistré.", name=user.name),
-                "success",
-            )
+            flash(welcome(user), "success")
             return redirect(url_for("main.home"))
-    return render_template("auth/invitation.html", form=form, user=user)
+    return render_template(template, form=form, user=user)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"], endpoint="accept_invitation")
+@public
+def accept_invitation_view(token: str):
+    return _set_password_from_link(
+        token,
+        "invitation",
+        accept_invitation,
+        "auth/invitation.html",
+        lambda user: _("Bienvenue sur Relais, %(name)s ! Votre mot de passe est enregistré.", name=user.name),
+    )
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -207,19 +216,10 @@ def forgot_password():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
 @public
 def reset_password_view(token: str):
-    user = load_token(token, "reset")
-    if user is None:
-        return _invalid_link("reset")
-    form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            reset_password(user, form.password.data)
-        except AccountError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            _log_in(user, remember=False)
-            flash(_("Votre mot de passe a été modifié. Vous êtes connecté."), "success")
-            return redirect(url_for("main.home"))
-    return render_template("auth/reset.html", form=form, user=user)
+    return _set_password_from_link(
+        token,
+        "reset",
+        reset_password,
+        "auth/reset.html",
+        lambda user: _("Votre mot de passe a été modifié. Vous êtes connecté."),
+    )
