@@ -129,6 +129,8 @@ BLUEPRINT_PACKAGES = (
     "contracts",
     "timesheets",
     "reports",
+    "invoices",
+    "payments",
 )
 
 

@@ -6,10 +6,17 @@ from app.auth.models import Role, User
 from app.clients.models import Client, ClientMember, CMAssignment, CompetitorGroup, WallOverride
 from app.contracts.models import Contract, ContractTerms
 from app.documents.models import Document
+from app.invoices.models import Invoice, InvoiceLine, Payment
+from app.payments.models import CardPaymentIntent, StripeEvent
 from app.reports.models import ChannelFigure, MonthClose, Report, ReportMessage, ReportVersion, ShareLink
 from app.timesheets.models import Activity, BudgetAlert, InactivityNotice, MonthLock, TimeEntry
 
 __all__ = [
+    "CardPaymentIntent",
+    "Invoice",
+    "InvoiceLine",
+    "Payment",
+    "StripeEvent",
     "ChannelFigure",
     "MonthClose",
     "Report",

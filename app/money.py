@@ -12,8 +12,31 @@ def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def hours(minutes: int) -> Decimal:
+    """Minutes as the hours an invoice line bills: two decimals, half-up
+    (90 min = 1.50 h; 100 min = 1.67 h)."""
+    return (Decimal(minutes) / Decimal(60)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_total(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """An invoice line's amount HT: quantity x unit price, rounded per line."""
+    return to_cents(quantity * unit_price)
+
+
+def vat_on(base: Decimal, rate: Decimal) -> Decimal:
+    """VAT at `rate` percent on `base` HT (708.00 at 20 -> 141.60)."""
+    return to_cents(base * rate / Decimal(100))
+
+
+def billed_amount(minutes: int, hourly_rate: Decimal) -> Decimal:
+    """`minutes` billed at `hourly_rate` as an invoice line bills them (hours
+    to two decimals, then the amount to the cent), so a budget's figures and
+    its invoice agree to the cent."""
+    return line_total(hours(minutes), hourly_rate)
+
+
 def minutes_amount(minutes: int, hourly_rate: Decimal) -> Decimal:
-    """`minutes` of work at `hourly_rate`, rounded to the cent."""
+    """`minutes` of work at `hourly_rate`, rounded to the cent (costs)."""
     return to_cents(Decimal(minutes) * hourly_rate / Decimal(60))
 
 

@@ -212,3 +212,49 @@ def make_version(report, *, content: bytes | None = None, by: User | None = None
     report.published_at = published_at or utcnow()
     db.session.flush()
     return version
+
+
+# -- invoices (issue 5) -----------------------------------------------------------
+
+
+def make_invoice(
+    client,
+    *,
+    lines: list[tuple[str, str, str, str]] = (("Community management", "1", "708.00", "20.00"),),
+    title: str = "Community management",
+    lead: User | None = None,
+    contract=None,
+):
+    """A manual draft of `client` through the services: lines are
+    (description, quantity, unit price HT, VAT rate)."""
+    from decimal import Decimal
+
+    from app.invoices.services import LineInput, create_manual_draft
+
+    inputs = [LineInput(d, Decimal(q), Decimal(p), Decimal(v)) for d, q, p, v in lines]
+    return create_manual_draft(lead or make_lead(), client, title=title, lines=inputs, contract=contract)
+
+
+def make_issued_invoice(client, *, pdf: bytes | None = b"%PDF-1.7 facture", lead: User | None = None, **kw):
+    """An issued invoice (numbered, frozen) whose PDF is `pdf` stored as is
+    (no rendering; None leaves it waiting for its job). The client needs a
+    billing address and SIREN; the agency's settings are filled if empty."""
+    from app.agency.services import get_settings
+    from app.documents.services import store_document
+    from app.invoices.models import RenderState
+    from app.invoices.services import issue_invoice
+
+    if not get_settings().is_complete:
+        make_agency_settings()
+    for name, value in (("address_line", "1 rue de la Paix"), ("postal_code", "74000"), ("city", "Annecy")):
+        if not getattr(client, name):
+            setattr(client, name, value)
+    client.siren = client.siren or "552100554"
+    lead = lead or make_lead()
+    invoice = issue_invoice(lead, make_invoice(client, lead=lead, **kw))
+    db.session.info.pop("relais_pending_jobs", None)  # no rendering job
+    if pdf is not None:
+        invoice.pdf_sha256 = store_document(pdf, "application/pdf").sha256
+        invoice.render_state = RenderState.DONE
+    db.session.flush()
+    return invoice

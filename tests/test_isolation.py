@@ -82,6 +82,7 @@ class World:
     target_version: Any
     target_link: Any  # a live share link of the target's report
     revoked_share_token: str  # the secret of a revoked one
+    target_invoice: Any  # issued, its PDF stored
     secrets: dict[int, list[str]] = field(default_factory=dict)  # client id -> identifying strings
     files: dict[int, list[bytes]] = field(default_factory=dict)  # client id -> its stored files
 
@@ -175,6 +176,15 @@ def world(app, db) -> World:
     live_link, _token = create_share_link(lead, report, 30, "Direction Vautrin")
     revoked_link, revoked_token = create_share_link(lead, report, 30, "Ancien lien")
     revoke_share_link(lead, revoked_link)
+    from tests.factories import make_issued_invoice
+
+    invoice = make_issued_invoice(
+        target,
+        lead=lead,
+        contract=contract,
+        pdf=b"%PDF-1.7 facture Boulangerie Vautrin",
+        lines=(("Forfait Vautrin-Premium", "1", "708.00", "20.00"),),
+    )
     _db.session.flush()
     w = World(
         lead=lead,
@@ -198,6 +208,7 @@ def world(app, db) -> World:
         target_version=version,
         target_link=live_link,
         revoked_share_token=revoked_token,
+        target_invoice=invoice,
     )
     for client, members in ((target, target_members), (rival, [rival_member])):
         w.files[client.id] = [_db.session.get(Document, client.logo_sha256).content]
@@ -214,8 +225,13 @@ def world(app, db) -> World:
         "Contrat Vautrin Premium",
         "Galette des rois Vautrin-42",
         "Faits marquants Vautrin-77",
+        "Forfait Vautrin-Premium",
     ]
-    w.files[target.id] += [b"%PDF-1.7 rapport Boulangerie Vautrin", b"%PDF-1.7 brouillon Vautrin"]
+    w.files[target.id] += [
+        b"%PDF-1.7 rapport Boulangerie Vautrin",
+        b"%PDF-1.7 brouillon Vautrin",
+        b"%PDF-1.7 facture Boulangerie Vautrin",
+    ]
     yield w
     path.unlink(missing_ok=True)
 
@@ -237,6 +253,7 @@ FILLERS: dict[str, tuple[Callable[[World], Any], Any]] = {
     "report_id": (lambda w: w.target_report.id, GHOST_ID),
     "number": (lambda w: w.target_version.number, 99),
     "link_id": (lambda w: w.target_link.id, GHOST_ID),
+    "invoice_id": (lambda w: w.target_invoice.id, GHOST_ID),
 }
 
 # Where one endpoint needs its own value for an argument: (endpoint, name) -> filler.

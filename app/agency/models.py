@@ -66,6 +66,8 @@ class AgencySettings(db.Model):
     # Annual rate of late-payment penalties, in percent.
     late_penalty_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
     invoice_prefix: Mapped[str] = mapped_column(String(10), default="F")
+    # Credit notes (avoirs) have their own continuous series.
+    credit_note_prefix: Mapped[str] = mapped_column(String(10), default="A", server_default="A")
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("document.sha256", ondelete="RESTRICT"))
 
     @property

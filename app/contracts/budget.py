@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.contracts.models import BillingModel, Contract, ContractTerms
 from app.contracts.services import terms_for_month
 from app.extensions import db
-from app.money import ZERO, minutes_amount, percent, prorate, prorate_minutes, to_cents
+from app.money import ZERO, billed_amount, minutes_amount, percent, prorate, prorate_minutes, to_cents
 from app.timesheets.calendar import month_end, month_start, working_days
 from app.timesheets.models import TimeEntry
 from app.timeutil import today as agency_today
@@ -233,10 +233,10 @@ def billable_for(
 ) -> tuple[Decimal, int, Decimal]:
     """(amount billable HT, overage minutes, overage amount) for a month."""
     if terms.billing_model == BillingModel.HOURLY:
-        return minutes_amount(used_minutes, terms.hourly_rate or ZERO), 0, ZERO
+        return billed_amount(used_minutes, terms.hourly_rate or ZERO), 0, ZERO
     overage = max(used_minutes - (included_minutes or 0), 0)
     if terms.billing_model == BillingModel.RETAINER_OVERAGE:
-        amount = minutes_amount(overage, terms.hourly_rate or ZERO)
+        amount = billed_amount(overage, terms.hourly_rate or ZERO)
         return to_cents(fee + amount), overage, amount
     return fee, overage, ZERO  # plain retainer: overage reported, not billed
 

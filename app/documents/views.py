@@ -45,7 +45,8 @@ def document_response(
     """The document's bytes with its type and length, its SHA-256 as a strong
     ETag (a second request answers 304 Not Modified), `Cache-Control: private`
     (shared caches never keep it), and, with `download_name` (built by the
-    server, never taken from the request), `Content-Disposition: attachment`.
+    server, never taken from the request), `Content-Disposition: attachment`
+    and `Cache-Control: no-store`.
 
     The caller has already checked that the current user may see it.
     """
@@ -54,6 +55,8 @@ def document_response(
     response.set_etag(document.sha256)
     response.headers["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-cache"
     if download_name:
+        # A client's document: no cache of any kind keeps a copy.
+        response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Disposition"] = content_disposition(download_name)
     else:
         response.headers["Content-Disposition"] = "inline"

@@ -49,11 +49,15 @@ def test_retainer_with_overage_bills_hours_past_the_included_ones():
     assert billable_for(terms, 600, Decimal("708.00"), 1800)[0] == Decimal("708.00")
 
 
-def test_hourly_bills_every_minute():
+def test_hourly_bills_hours_as_the_invoice_does():
+    """Hours to the hundredth, then the amount to the cent: the budget and
+    the invoice line (2,08 h x 50,00 EUR) agree."""
     terms = ContractTerms(
         billing_model="hourly", hourly_rate=Decimal("50.00"), budget_ceiling=Decimal("1000")
     )
-    assert billable_for(terms, 125, Decimal("0"), None)[0] == Decimal("104.17")
+    assert billable_for(terms, 125, Decimal("0"), None)[0] == Decimal("104.00")  # 2.08 h
+    assert billable_for(terms, 90, Decimal("0"), None)[0] == Decimal("75.00")
+    assert billable_for(terms, 10, Decimal("0"), None)[0] == Decimal("8.50")  # 0.17 h
 
 
 def test_month_budget_sums_entries_of_that_month_only(db):
