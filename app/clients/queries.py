@@ -257,3 +257,20 @@ def group_members(group: CompetitorGroup) -> list[Client]:
             visible_clients().where(Client.competitor_group_id == group.id).order_by(Client.name)
         )
     )
+
+
+def client_contacts(client_id: int) -> list[User]:
+    """The client's people who can log in (active, password set): whom its
+    mails go to (a report published, an invoice available, a reminder)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(ClientMember, ClientMember.user_id == User.id)
+            .where(
+                ClientMember.client_id == client_id,
+                User.active.is_(True),
+                User.password_hash.is_not(None),
+            )
+            .order_by(User.id)
+        )
+    )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.auth.models import User
-from app.clients.models import ClientMember
+from app.clients.queries import client_contacts
 from app.documents.models import Document
 from app.documents.services import store_document
 from app.extensions import db
@@ -113,13 +113,7 @@ def publish_report(report_id: int, number: int, actor_id: int | None) -> int | N
 def _tell_the_client(report: Report) -> None:
     """Mail the client's users that the report is there (a link to the
     portal, never the document itself)."""
-    members = db.session.scalars(
-        select(User)
-        .join(ClientMember, ClientMember.user_id == User.id)
-        .where(
-            ClientMember.client_id == report.client_id, User.active.is_(True), User.password_hash.is_not(None)
-        )
-    )
+    members = client_contacts(report.client_id)
     link = external_url("portal.report", client_id=report.client_id, report_id=report.id)
     for user in members:
         with in_language_of(user):
