@@ -2,8 +2,9 @@
 
     seed-demo      the demo agency (idempotent), then its logins
     create-user    an account with a password, e.g. the first lead of an install
-    close-month    close a month's time entries for every running contract
+    close-month    close a month: lock its time, make its reports, draft its invoices
     daily-checks   remind CMs of clients with nothing logged for two working days
+    reconcile-payments  re-read at Stripe the card payments still waiting (cron)
     worker         an RQ worker with the app configured (needs REDIS_URL)
 
 Commands call services and commit once at their end; errors are
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(close_month_command)
     app.cli.add_command(daily_checks_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(reconcile_payments_command)
 
 
 def create_account(
@@ -105,6 +107,8 @@ CREATED_LABELS = {
     "contracts": _l("contrats"),
     "time_entries": _l("saisies de temps"),
     "reports": _l("rapports publiés"),
+    "invoices": _l("factures émises"),
+    "payments": _l("paiements"),
 }
 
 
@@ -228,17 +232,25 @@ def _month(value: str | None) -> date:
 @with_appcontext
 def close_month_command(month: str | None, no_wait: bool) -> None:
     """Close MONTH (AAAA-MM; default: last month): lock every running
-    contract's time, make and render its report. Idempotent."""
+    contract's time, make and render its report, draft its invoice. Idempotent."""
     import time
 
-    from app.reports.close import close_month, progress
+    from app.mail_links import external_url
+    from app.reports.close import close_month, invoice_tally, progress
 
     first = _month(month)
     if first > month_start(today()):
         raise click.BadParameter("ce mois n'a pas commencé", param_hint="MONTH")
     run = close_month(None, first)
     db.session.commit()
-    click.echo(f"{first:%m/%Y} : saisies verrouillées, {run.contracts} rapport(s) à préparer.")
+    invoices = invoice_tally(first)
+    click.echo(
+        f"{first:%m/%Y} : saisies verrouillées, {run.contracts} rapport(s) à préparer, "
+        f"{invoices.drafts} brouillon(s) de facture ({invoices.issued} déjà émise(s))."
+    )
+    if invoices.drafts:
+        drafts_url = external_url("invoices.index", month=f"{first:%Y-%m}", status="draft")
+        click.echo(f"Brouillons de factures à relire et émettre : {drafts_url}")
     state = progress(first)
     if no_wait or state.finished:
         click.echo(f"Rapports prêts : {state.done}/{state.total}, en échec : {state.failed}.")
@@ -292,3 +304,23 @@ def worker_command(queues: tuple[str, ...], burst: bool) -> None:
             "REDIS_URL n'est pas défini : les tâches s'exécutent déjà dans le processus web."
         )
     work(current_app._get_current_object(), list(queues) or list(QUEUES), burst=burst)
+
+
+@click.command("reconcile-payments")
+@with_appcontext
+def reconcile_payments_command() -> None:
+    """Re-read at Stripe the card payments of invoices still waiting, record
+    those that succeeded, and retry webhook events left unhandled."""
+    from app.payments.jobs import reconcile_pending
+    from app.payments.services import card_payments_enabled
+
+    if not card_payments_enabled():
+        click.echo("Paiement par carte non configuré (STRIPE_*) : rien à rapprocher.")
+        return
+    counts = reconcile_pending()
+    click.echo(
+        f"Paiements relus : {counts['checked']}, enregistrés : {counts['recorded']}, "
+        f"événements repris : {counts['events']}, en échec : {counts['failed']}."
+    )
+    if counts["failed"]:
+        raise click.ClickException("certains paiements n'ont pas pu être relus : voyez les journaux.")

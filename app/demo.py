@@ -32,6 +32,7 @@ from app.clients.groups import create_group
 from app.clients.models import Client, ClientMember, CMAssignment, CompetitorGroup
 from app.clients.services import ClientDetails, create_client
 from app.extensions import db
+from app.invoices.demo import issue_demo_invoices
 from app.reports.demo import publish_demo_reports
 from app.timesheets.demo import seed_contracts_and_time
 from app.validators import fr_vat_number
@@ -62,6 +63,7 @@ AGENCY = {
     "payment_terms_days": 30,
     "late_penalty_rate": Decimal("10.00"),
     "invoice_prefix": "LR",
+    "credit_note_prefix": "AV",
 }
 
 GROUPS = {
@@ -214,6 +216,9 @@ def seed_demo() -> DemoResult:
     result.created["contracts"] += contracts
     result.created["time_entries"] += entries
     result.created["reports"] += publish_demo_reports(lead, list(clients.values()))
+    invoices = issue_demo_invoices(lead, list(clients.values()))
+    result.created["invoices"] += invoices.issued
+    result.created["payments"] += invoices.payments
     db.session.flush()
     result.users = [(users[spec.email], spec) for spec in USERS]
     result.clients = [clients[spec.name] for spec in CLIENTS]

@@ -179,7 +179,21 @@ class SettingsForm(FlaskForm):
                 ),
             ),
         ],
-        description=_l("Par exemple « F » donne F-2026-0001."),
+        description=_l("Par exemple « F » donne F2026-0001."),
+    )
+    credit_note_prefix = StringField(
+        _l("Préfixe des numéros d'avoir"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Indiquez un préfixe pour les numéros d'avoir.")),
+            Regexp(
+                r"^[A-Za-z0-9-]{1,10}$",
+                message=_l(
+                    "De 1 à 10 caractères : lettres sans accent, chiffres ou tiret (ex. A, AV, AVR-)."
+                ),
+            ),
+        ],
+        description=_l("Les avoirs ont leur propre série : « A » donne A2026-0001."),
     )
 
     # -- monthly reports
@@ -244,6 +258,16 @@ class SettingsForm(FlaskForm):
                 )
             )
 
+    def validate_credit_note_prefix(self, field: StringField) -> None:
+        invoice_prefix = (self.invoice_prefix.data or "").casefold()
+        if field.data and field.data.casefold() == invoice_prefix:
+            raise ValidationError(
+                _l(
+                    "Choisissez un préfixe différent de celui des factures : "
+                    "factures et avoirs ont chacun leur série de numéros."
+                )
+            )
+
     def validate_iban(self, field: StringField) -> None:
         if self.bic.data and not field.data:
             raise ValidationError(_l("Indiquez l'IBAN qui va avec ce BIC."))
@@ -273,6 +297,7 @@ class SettingsForm(FlaskForm):
             payment_terms_days=self.payment_terms_days.data,
             late_penalty_rate=self.late_penalty_rate.data,
             invoice_prefix=self.invoice_prefix.data or "",
+            credit_note_prefix=self.credit_note_prefix.data or "",
             signoff_days=self.signoff_days.data,
             share_link_days=self.share_link_days.data,
         )

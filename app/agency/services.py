@@ -73,6 +73,7 @@ FIELD_LABELS: dict[str, Any] = {
     "payment_terms_days": _l("délai de paiement"),
     "late_penalty_rate": _l("taux des pénalités de retard"),
     "invoice_prefix": _l("préfixe des factures"),
+    "credit_note_prefix": _l("préfixe des avoirs"),
     "signoff_days": _l("délai de validation des rapports"),
     "share_link_days": _l("durée des liens de partage"),
 }
@@ -127,6 +128,7 @@ class SettingsDetails:
     payment_terms_days: int
     late_penalty_rate: Decimal
     invoice_prefix: str
+    credit_note_prefix: str
     signoff_days: int
     share_link_days: int
 

@@ -43,6 +43,27 @@ ACTION_LABELS: dict[str, Any] = {
     "activity.created": _l("Activité ajoutée"),
     "activity.retired": _l("Activité retirée"),
     "activity.reactivated": _l("Activité rétablie"),
+    # reports
+    "report.publish_requested": _l("Publication du rapport demandée"),
+    "report.published": _l("Rapport publié"),
+    "report.approved": _l("Rapport approuvé par le client"),
+    "report.question": _l("Question du client sur le rapport"),
+    "report.answered": _l("Réponse à une question sur le rapport"),
+    "report.shared": _l("Lien de partage créé"),
+    "report.share_revoked": _l("Lien de partage révoqué"),
+    # invoices and payments
+    "invoice.drafted": _l("Brouillon de facture préparé"),
+    "invoice.updated": _l("Brouillon de facture modifié"),
+    "invoice.refreshed": _l("Brouillon de facture recalculé"),
+    "invoice.ceiling": _l("Décision sur le plafond du budget"),
+    "invoice.draft_deleted": _l("Brouillon de facture supprimé"),
+    "invoice.issued": _l("Facture ou avoir émis"),
+    "invoice.credit_drafted": _l("Avoir préparé"),
+    "invoice.sent": _l("Facture annoncée au client"),
+    "invoice.reminded": _l("Relance de paiement envoyée"),
+    "invoice.payment": _l("Paiement enregistré"),
+    "invoice.refund": _l("Remboursement enregistré"),
+    "payment.card_started": _l("Paiement par carte commencé"),
 }
 
 # Actions worth a second look in the log.
@@ -54,6 +75,8 @@ SENSITIVE_ACTIONS = frozenset(
         "settings.updated",
         "month.reopened",
         "competitor_group.deleted",
+        "invoice.credit_drafted",
+        "invoice.refund",
     }
 )
 

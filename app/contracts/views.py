@@ -17,6 +17,7 @@ from app.contracts.services import (
     update_contract,
 )
 from app.extensions import db
+from app.invoices.receivables import contract_year
 from app.timesheets.calendar import add_months, month_start, parse_month
 from app.timesheets.locks import locked_months
 from app.timesheets.services import EntryError, lock_month, unlock_month
@@ -87,6 +88,25 @@ def show(contract_id: int):
         terms=terms_for_month(contract, month),
         prev_month=add_months(month, -1),
         next_month=add_months(month, 1),
+    )
+
+
+@bp.route("/clients/<int:client_id>/contracts/<int:contract_id>/billing")
+@lead_required
+def billing(contract_id: int):
+    """Budget against invoiced, month by month over a year, and the year to date."""
+    contract = get_contract_or_404(g.client, contract_id)
+    day = today()
+    first_year = contract.start_date.year
+    last_year = max(first_year, min(contract.end_date.year if contract.end_date else day.year, day.year))
+    year = request.args.get("year", type=int) or last_year
+    year = min(max(year, first_year), last_year)
+    return render_template(
+        "contracts/billing.html",
+        contract=contract,
+        billing=contract_year(contract, year, day),
+        prev_year=year - 1 if year > first_year else None,
+        next_year=year + 1 if year < last_year else None,
     )
 
 

@@ -1,6 +1,7 @@
 """Month close: lock the month of every running contract, make its report
-(one per contract and month, whatever happens) and render it. Idempotent:
-run twice, or after a missed month, it makes nothing twice."""
+(one per contract and month, whatever happens) and render it, and draft its
+invoice. Idempotent: run twice, or after a missed month, it makes nothing
+twice."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy import func, select
 from app.auth.models import User
 from app.contracts.budget import active_contracts_query
 from app.extensions import db
+from app.invoices.models import Invoice, InvoiceKind, InvoiceStatus
+from app.invoices.services import draft_month_invoices
 from app.reports.models import MonthClose, RenderState, Report, ReportStatus
 from app.reports.services import ensure_report, request_render
 from app.timesheets.calendar import month_start
@@ -34,8 +37,21 @@ class CloseProgress:
         return 100 if not self.total else round(100 * (self.done + self.failed) / self.total)
 
 
+@dataclass(frozen=True)
+class InvoiceTally:
+    """The month's contract invoices: drafts waiting for the lead, issued ones."""
+
+    drafts: int
+    issued: int
+
+    @property
+    def total(self) -> int:
+        return self.drafts + self.issued
+
+
 def close_month(actor: User | None, month: date) -> MonthClose:
-    """Lock, make the reports, queue their rendering (after the caller commits)."""
+    """Lock, make the reports, queue their rendering (after the caller
+    commits), and draft each contract's invoice of the month."""
     month = month_start(month)
     lock_month_for_all(actor, month)
     contracts = list(db.session.scalars(active_contracts_query(month)))
@@ -47,6 +63,7 @@ def close_month(actor: User | None, month: date) -> MonthClose:
         pending = report.render_state in (RenderState.QUEUED, RenderState.RENDERING)
         if not rendered and not pending:
             request_render(report)
+    draft_month_invoices(actor, month)
     run = MonthClose(month=month, started_by_id=actor.id if actor else None, contracts=len(contracts))
     db.session.add(run)
     db.session.flush()
@@ -69,6 +86,21 @@ def progress(month: date) -> CloseProgress:
         else:
             queued += count
     return CloseProgress(total=done + failed + queued, done=done, failed=failed, queued=queued)
+
+
+def invoice_tally(month: date) -> InvoiceTally:
+    """The contract invoices of `month` (cancelled ones left out)."""
+    rows = db.session.execute(
+        select(Invoice.status, func.count())
+        .where(
+            Invoice.month == month_start(month),
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status != InvoiceStatus.CANCELLED,
+        )
+        .group_by(Invoice.status)
+    ).all()
+    drafts = sum(count for status, count in rows if status == InvoiceStatus.DRAFT)
+    return InvoiceTally(drafts=drafts, issued=sum(count for _status, count in rows) - drafts)
 
 
 def last_close() -> MonthClose | None:

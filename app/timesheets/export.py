@@ -29,7 +29,9 @@ def french_hours(minutes: int) -> str:
 HEADER = ["Date", "Client", "Contrat", "Community manager", "Activité", "Canal", "Minutes", "Heures", "Note"]
 
 
-def entries_csv(entries: Iterable[TimeEntry]) -> Iterator[str]:
+def csv_lines(header: list[str], rows: Iterable[list[object]]) -> Iterator[str]:
+    """The lines of a CSV file for French Excel, the first with the BOM it
+    needs to read UTF-8 (the caller makes every text cell `safe_cell`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
 
@@ -39,20 +41,26 @@ def entries_csv(entries: Iterable[TimeEntry]) -> Iterator[str]:
         buffer.truncate(0)
         return value
 
-    writer.writerow(HEADER)
+    writer.writerow(header)
     yield "\ufeff" + flush()
-    for entry in entries:
-        writer.writerow(
-            [
-                entry.day.strftime("%d/%m/%Y"),
-                safe_cell(entry.client.name),
-                safe_cell(entry.contract.title),
-                safe_cell(entry.cm.name),
-                safe_cell(entry.activity.label),
-                safe_cell(entry.channel or ""),
-                entry.minutes,
-                french_hours(entry.minutes),
-                safe_cell(entry.note),
-            ]
-        )
+    for row in rows:
+        writer.writerow(row)
         yield flush()
+
+
+def entries_csv(entries: Iterable[TimeEntry]) -> Iterator[str]:
+    return csv_lines(HEADER, (_entry_row(entry) for entry in entries))
+
+
+def _entry_row(entry: TimeEntry) -> list[object]:
+    return [
+        entry.day.strftime("%d/%m/%Y"),
+        safe_cell(entry.client.name),
+        safe_cell(entry.contract.title),
+        safe_cell(entry.cm.name),
+        safe_cell(entry.activity.label),
+        safe_cell(entry.channel or ""),
+        entry.minutes,
+        french_hours(entry.minutes),
+        safe_cell(entry.note),
+    ]

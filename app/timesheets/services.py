@@ -218,9 +218,7 @@ def unlock_month(actor: User, contract: Contract, month: date, reason: str) -> N
     from app.invoices.services import month_is_invoiced
 
     if month_is_invoiced(contract.id, month):
-        raise EntryError(
-            _("Ce mois est facturé : annulez d'abord sa facture par un avoir pour le rouvrir.")
-        )
+        raise EntryError(_("Ce mois est facturé : annulez d'abord sa facture par un avoir pour le rouvrir."))
     db.session.delete(lock)
     record(
         actor,

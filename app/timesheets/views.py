@@ -364,10 +364,12 @@ def _closed_month(month: str) -> date:
 @bp.route("/time/close/<month>")
 @lead_required
 def close_progress(month: str):
-    from app.reports.close import progress
+    from app.reports.close import invoice_tally, progress
 
     first = _closed_month(month)
-    return render_template("timesheets/close_progress.html", month=first, progress=progress(first))
+    return render_template(
+        "timesheets/close_progress.html", month=first, progress=progress(first), invoices=invoice_tally(first)
+    )
 
 
 @bp.route("/time/close/<month>/status")

@@ -29,6 +29,7 @@ VALID_FORM = {
     "payment_terms_days": "30",
     "late_penalty_rate": "12,5",
     "invoice_prefix": "REL",
+    "credit_note_prefix": "AV",
     "signoff_days": "7",
     "share_link_days": "30",
 }

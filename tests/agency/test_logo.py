@@ -187,7 +187,7 @@ def test_document_response_as_attachment_has_a_safe_server_built_name(app, db):
     assert response.headers["Content-Type"] == "application/pdf"
     assert response.headers["Content-Length"] == str(len(b"%PDF-1.7 test"))
     assert response.headers["ETag"] == f'"{document.sha256}"'
-    assert response.headers["Cache-Control"].startswith("private")
+    assert response.headers["Cache-Control"] == "no-store"  # a client's document: no cache keeps it
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith('attachment; filename="Rapport d-activite octobre 2026.pdf"')
     assert "filename*=UTF-8''Rapport%20d-activit%C3%A9%20octobre%202026.pdf" in disposition

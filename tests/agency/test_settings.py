@@ -42,6 +42,7 @@ def test_lead_saves_valid_settings_normalised(client, login_as, valid_form, db):
     assert settings.payment_terms_days == 30
     assert settings.late_penalty_rate == Decimal("12.50")
     assert settings.invoice_prefix == "REL"
+    assert settings.credit_note_prefix == "AV"
     assert settings.is_complete
 
     page = page_text(client.get(URL))
@@ -115,6 +116,9 @@ def test_a_vat_number_is_required_under_the_normal_regime(client, login_as, vali
         ("late_penalty_rate", "dix", "Saisissez un nombre"),
         ("invoice_prefix", "FAC 2026!", "De 1 à 10 caractères : lettres sans accent, chiffres ou tiret"),
         ("invoice_prefix", "ABCDEFGHIJK", "De 1 à 10 caractères"),
+        ("credit_note_prefix", "", "Indiquez un préfixe pour les numéros d'avoir."),
+        ("credit_note_prefix", "AV 26", "De 1 à 10 caractères : lettres sans accent, chiffres ou tiret"),
+        ("credit_note_prefix", "rel", "Choisissez un préfixe différent de celui des factures"),
         ("postal_code", "740", "Un code postal français compte 5 chiffres."),
         ("email", "contact@", "Cette adresse e-mail n'est pas valide."),
         ("phone", "appelez-moi", "Ce numéro de téléphone n'est pas valide"),

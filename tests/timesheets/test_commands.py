@@ -8,6 +8,7 @@ from tests.factories import make_client, make_contract
 
 def test_close_month_locks_every_running_contract_once_and_makes_its_report(app, db):
     from app.cli import close_month_command
+    from app.invoices.models import Invoice
     from app.reports.models import Report
 
     make_contract(make_client(), start=date(2026, 1, 1))
@@ -17,10 +18,14 @@ def test_close_month_locks_every_running_contract_once_and_makes_its_report(app,
     assert result.exit_code == 0, result.output
     assert "saisies verrouillées, 2 rapport(s) à préparer" in result.output
     assert "Rapports prêts : 2/2, en échec : 0." in result.output  # rendered in-process
+    assert "2 brouillon(s) de facture (0 déjà émise(s))" in result.output
+    assert "http://localhost/invoices?month=2026-10&status=draft" in result.output
     again = runner.invoke(close_month_command, ["2026-10"])
     assert again.exit_code == 0, again.output
     assert db.session.scalar(select(func.count()).select_from(MonthLock)) == 2
     assert db.session.scalar(select(func.count()).select_from(Report)) == 2
+    assert "2 brouillon(s) de facture" in again.output  # the same two drafts, not four
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 2
 
 
 def test_close_month_refuses_a_month_not_begun(app, db):

@@ -39,3 +39,59 @@ function pollStatus(element) {
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-poll]").forEach(pollStatus);
 });
+
+// Invoice lines: "Ajouter une ligne" copies the page's <template> row with
+// the next free index; "Retirer" takes a row out (the server ignores empty
+// rows, so without JavaScript the spare empty rows do the same job).
+function setUpLines(form) {
+  const body = form.querySelector("[data-lines]");
+  const template = form.querySelector("template[data-line-template]");
+  const add = form.querySelector("[data-add-line]");
+  if (!body || !template || !add) { return; }
+  let next = parseInt(body.getAttribute("data-next-index"), 10) || body.children.length;
+  const showRemove = function (row) {
+    row.querySelectorAll("[data-remove-line]").forEach(function (button) { button.hidden = false; });
+  };
+  body.querySelectorAll("[data-line]").forEach(showRemove);
+  add.hidden = false;
+  add.addEventListener("click", function () {
+    const html = template.innerHTML.replace(/__index__/g, String(next));
+    next += 1;
+    body.insertAdjacentHTML("beforeend", html);
+    const row = body.lastElementChild;
+    showRemove(row);
+    const first = row.querySelector("input:not([type=hidden])");
+    if (first) { first.focus(); }
+  });
+  body.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-remove-line]");
+    if (!button) { return; }
+    const row = button.closest("[data-line]");
+    if (body.querySelectorAll("[data-line]").length > 1) {
+      row.remove();
+    } else {
+      row.querySelectorAll("input:not([type=hidden])").forEach(function (input) { input.value = ""; });
+    }
+  });
+}
+
+// A "select all" box: <input type=checkbox data-check-all="name"> ticks every
+// checkbox named `name` in its form; its label is hidden until this runs.
+function setUpCheckAll(box) {
+  const form = box.form;
+  const name = box.getAttribute("data-check-all");
+  const label = box.closest("[data-check-all-label]");
+  if (label) { label.hidden = false; }
+  box.addEventListener("change", function () {
+    form.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (input) {
+      input.checked = box.checked;
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("form").forEach(function (form) {
+    if (form.querySelector("template[data-line-template]")) { setUpLines(form); }
+  });
+  document.querySelectorAll("input[data-check-all]").forEach(setUpCheckAll);
+});
