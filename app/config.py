@@ -31,6 +31,11 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "LOGIN_LIMIT_PER_ADDRESS": ("LOGIN_LIMIT_PER_ADDRESS", str),
     "LOGIN_LIMIT_PER_ACCOUNT": ("LOGIN_LIMIT_PER_ACCOUNT", str),
     "PASSWORD_RESET_LIMIT_PER_ADDRESS": ("PASSWORD_RESET_LIMIT_PER_ADDRESS", str),
+    "STRIPE_SECRET_KEY": ("STRIPE_SECRET_KEY", str),
+    "STRIPE_PUBLISHABLE_KEY": ("STRIPE_PUBLISHABLE_KEY", str),
+    "STRIPE_WEBHOOK_SECRET": ("STRIPE_WEBHOOK_SECRET", str),
+    "STRIPE_API_BASE": ("STRIPE_API_BASE", str),
+    "STRIPE_JS_URL": ("STRIPE_JS_URL", str),
 }
 
 
@@ -95,6 +100,15 @@ class Config:
     LOGO_MAX_BYTES = 1024 * 1024
 
     PER_PAGE = 25
+
+    # Card payments (Stripe): off until both keys are set. The webhook secret
+    # (whsec_...) verifies Stripe's events; API base and Stripe.js URL change
+    # only for tests (localstripe).
+    STRIPE_SECRET_KEY = None
+    STRIPE_PUBLISHABLE_KEY = None
+    STRIPE_WEBHOOK_SECRET = None
+    STRIPE_API_BASE = None  # default: https://api.stripe.com
+    STRIPE_JS_URL = "https://js.stripe.com/v3/"
 
 
 class DevelopmentConfig(Config):

@@ -22,6 +22,8 @@ from app.extensions import db as _db
 from app.extensions import limiter
 from tests import services
 
+pytest_plugins = ["tests.localstripe"]
+
 TEST_DB_NAME = os.environ.get("RELAIS_TEST_DB", "relais_test")
 
 

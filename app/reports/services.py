@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask import abort
+from flask import abort, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +21,10 @@ from app.auth.models import Role, User
 from app.clients.models import Client
 from app.contracts.models import Channel, Contract
 from app.extensions import db
+from app.formatting import month as month_label
 from app.jobs import enqueue
+from app.mail import in_language_of, send_mail
+from app.mail_links import external_url
 from app.reports.models import (
     ChannelFigure,
     MessageKind,
@@ -256,7 +259,33 @@ def ask_question(user: User, report: Report, text: str) -> ReportMessage:
         summary=_("Question du client sur le rapport"),
     )
     db.session.flush()
+    _tell_the_leads(user, report, text)
     return message
+
+
+def _tell_the_leads(user: User, report: Report, text: str) -> None:
+    """Mail every active lead that a client asked a question (queued: sent
+    once the caller commits), each in its own language, with a link to the
+    report's page where the agency answers."""
+    leads = db.session.scalars(
+        select(User)
+        .where(User.role == Role.LEAD, User.active.is_(True), User.password_hash.is_not(None))
+        .order_by(User.id)
+    )
+    link = external_url("reports.show", client_id=report.client_id, report_id=report.id, _anchor="signoff")
+    for lead in leads:
+        with in_language_of(lead):
+            send_mail(
+                lead.email,
+                _(
+                    "Question de %(client)s sur le rapport de %(month)s",
+                    client=report.client.name,
+                    month=month_label(report.month),
+                ),
+                render_template(
+                    "reports/mail/question.txt", lead=lead, author=user, report=report, text=text, link=link
+                ),
+            )
 
 
 def answer_question(actor: User, report: Report, text: str) -> ReportMessage:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -49,6 +50,7 @@ class LiveServer:
     url: str
     demo: dict  # the output of `seed-demo --json`
     client_ids: dict[str, int]
+    app: Any = None  # the served app: its config, and an app context on its database
 
     def user(self, email_start: str) -> dict:
         return next(u for u in self.demo["users"] if u["email"].startswith(email_start))
@@ -91,7 +93,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     thread = threading.Thread(target=server.serve_forever, name="relais-live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", demo, client_ids)
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", demo, client_ids, app)
     finally:
         server.shutdown()
         thread.join(timeout=5)
