@@ -20,7 +20,7 @@ from app.agency.services import get_settings, legal_form_label
 from app.audit.services import record
 from app.auth.models import Role, User
 from app.clients.models import Client
-from app.contracts.budget import month_budget
+from app.contracts.budget import MonthBudget, month_budget
 from app.contracts.models import BillingModel, Contract
 from app.extensions import db
 from app.invoices import guards  # noqa: F401  (registers the flush guard)
@@ -210,13 +210,14 @@ class MonthBilling:
     period_end: date
 
 
-def month_billing(contract: Contract, month: date) -> MonthBilling:
+def month_billing(contract: Contract, month: date, budget: MonthBudget | None = None) -> MonthBilling:
     """The lines a contract's month bills, from its billing model and its
-    time (the budget's own figures, so they agree to the cent)."""
+    time (the budget's own figures, so they agree to the cent). `budget`:
+    the month's budget when the caller has it already."""
     from app.formatting import day, duration
     from app.formatting import month as month_label
 
-    budget = month_budget(contract, month_start(month))
+    budget = budget or month_budget(contract, month_start(month))
     terms = budget.terms
     if terms is None or budget.active_first is None or budget.active_last is None:
         raise InvoiceError(_("Ce contrat ne court pas ce mois-là."))
@@ -291,14 +292,16 @@ def _judge_ceiling(invoice: Invoice) -> None:
         invoice.ceiling_decision = CeilingDecision.NONE
 
 
-def draft_for_month(actor: User | None, contract: Contract, month: date) -> Invoice:
+def draft_for_month(
+    actor: User | None, contract: Contract, month: date, *, budget: MonthBudget | None = None
+) -> Invoice:
     """The invoice of `contract` for `month`: the one there is (draft or
     issued), else a new draft. Safe when two processes ask at once."""
     month = month_start(month)
     existing = live_invoice_for(contract.id, month)
     if existing is not None:
         return existing
-    billing = month_billing(contract, month)
+    billing = month_billing(contract, month, budget)
     with force_locale("fr"):
         from app.formatting import month as month_label
 
@@ -336,15 +339,32 @@ def draft_for_month(actor: User | None, contract: Contract, month: date) -> Invo
 
 def draft_month_invoices(actor: User | None, month: date) -> list[Invoice]:
     """Month close: a draft for every contract running in `month` that has
-    no invoice yet (run twice, it makes nothing twice)."""
-    from app.contracts.budget import active_contracts_query
+    no invoice yet (run twice, it makes nothing twice). The month's budgets
+    come from one set of aggregate queries for all the contracts."""
+    from app.contracts.budget import active_contracts_query, month_budgets
 
+    month = month_start(month)
+    existing = {
+        invoice.contract_id: invoice
+        for invoice in db.session.scalars(
+            select(Invoice).where(
+                Invoice.month == month,
+                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.status != InvoiceStatus.CANCELLED,
+            )
+        )
+    }
+    contracts = list(db.session.scalars(active_contracts_query(month)))
+    missing = [c for c in contracts if c.id not in existing]
+    budgets = {b.contract.id: b for b in month_budgets(missing, month)}
     drafts = []
-    for contract in db.session.scalars(active_contracts_query(month_start(month))):
-        try:
-            drafts.append(draft_for_month(actor, contract, month))
-        except InvoiceError:
+    for contract in contracts:
+        if contract.id in existing:
+            drafts.append(existing[contract.id])
+            continue
+        if budgets[contract.id].terms is None:
             continue  # no terms that month: nothing to bill
+        drafts.append(draft_for_month(actor, contract, month, budget=budgets[contract.id]))
     return drafts
 
 
