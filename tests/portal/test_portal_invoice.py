@@ -33,7 +33,7 @@ def test_the_client_reads_an_invoice_with_its_lines_vat_totals_and_what_is_left(
     # the transfer details, with the invoice number as the reference
     assert "Titulaire Agence Relais IBAN FR76 3000 6000 0112 3456 7890 189 BIC BNPAFRPP" in page
     assert f"Référence à indiquer {shop.partly.number}" in page
-    assert "Facturée à Boulangerie Dupont 12 rue Royale 74000 Annecy" in page
+    assert "Facturé à Boulangerie Dupont 12 rue Royale 74000 Annecy" in page
     raw = text(client.get(shop.invoice_page(shop.partly)))
     assert f'href="/clients/{shop.dupont.id}/invoices/{shop.partly.id}/pdf"' in raw
     for secret in (*RIVAL_SECRETS, "NOTE-INTERNE", "Marc Lead"):

@@ -29,13 +29,21 @@ def test_each_active_lead_gets_the_question_with_a_link_to_the_report(client, lo
     mails = {m["To"]: m for m in outbox.messages}
     assert sorted(mails) == sorted([shop.lead.email, english.email])  # no CM, client, inactive or pending
     link = f"http://localhost/clients/{shop.dupont.id}/reports/{shop.published.id}#signoff"
+    subjects = {
+        "fr_FR": "Question de Boulangerie Dupont sur le rapport de {month}",
+        "en_GB": "Question from Boulangerie Dupont about the {month} report",
+    }
     for address, lang in ((shop.lead.email, "fr_FR"), (english.email, "en_GB")):
         mail = mails[address]
         month = format_date(shop.published.month, "LLLL yyyy", locale=lang)
-        assert mail["Subject"] == f"Question de Boulangerie Dupont sur le rapport de {month}"
+        assert mail["Subject"] == subjects[lang].format(month=month)
         body = outbox.body(mail)
         assert "Sophie Dupont (Boulangerie Dupont)" in body
-        assert f"{month} (Animation Instagram)" in body
+        assert (
+            f"{month} activity report (Animation Instagram)" in body
+            if lang == "en_GB"
+            else f"{month} (Animation Instagram)" in body
+        )
         assert question in body
         assert link in body
         assert not any(part.get_filename() for part in mail.walk())
