@@ -46,6 +46,15 @@ def day(value: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(value, fmt)
 
 
+def long_day(value: date, year: bool = True) -> str:
+    """ "1er août 2026", "24 novembre" (French writes the first of the month
+    "1er"); "1 August 2026" in English."""
+    text = format_date(value, "d MMMM yyyy" if year else "d MMMM")
+    if value.day == 1 and get_locale().language == "fr":
+        text = "1er" + text[1:]
+    return text
+
+
 def moment(value: datetime | None, fmt: str = "short") -> str:
     if value is None:
         return "—"

@@ -214,7 +214,7 @@ def month_billing(contract: Contract, month: date, budget: MonthBudget | None = 
     """The lines a contract's month bills, from its billing model and its
     time (the budget's own figures, so they agree to the cent). `budget`:
     the month's budget when the caller has it already."""
-    from app.formatting import day, duration
+    from app.formatting import duration, long_day
     from app.formatting import month as month_label
 
     budget = budget or month_budget(contract, month_start(month))
@@ -228,8 +228,8 @@ def month_billing(contract: Contract, month: date, budget: MonthBudget | None = 
         if budget.active_days < budget.days_in_month:
             prorata = " " + _(
                 "(prorata du %(first)s au %(last)s)",
-                first=day(budget.active_first, "d MMMM"),
-                last=day(budget.active_last, "d MMMM yyyy"),
+                first=long_day(budget.active_first, year=False),
+                last=long_day(budget.active_last),
             )
         lines: list[LineInput] = []
         if terms.billing_model in (BillingModel.RETAINER, BillingModel.RETAINER_OVERAGE):

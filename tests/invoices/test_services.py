@@ -237,3 +237,29 @@ def test_issue_refuses_an_unfinished_month_and_missing_details(world):
     manual = create_manual_draft(lead, bare, title="Divers", lines=[LineInput("x", D(1), D(10), D(20))])
     with pytest.raises(InvoiceError, match="adresse"):
         issue_invoice(lead, manual)
+
+
+def test_a_partial_month_is_prorated_and_says_so(world):
+    start = LAST_MONTH + timedelta(days=14)
+    contract = make_contract(world["client"], start=start)
+    invoice = draft_for_month(world["lead"], contract, LAST_MONTH)
+    days = (add_months(LAST_MONTH, 1) - LAST_MONTH).days
+    active = days - 14
+    assert invoice.lines[0].unit_price == (D("708.00") * active / days).quantize(
+        D("0.01"), rounding="ROUND_HALF_UP"
+    )
+    assert "(prorata du 15 " in invoice.lines[0].description
+    assert invoice.period_start == start
+
+
+def test_french_writes_the_first_of_the_month_1er(app):
+    from flask_babel import force_locale
+
+    from app.formatting import long_day
+
+    with app.test_request_context():
+        with force_locale("fr"):
+            assert long_day(date(2026, 8, 1)) == "1er août 2026"
+            assert long_day(date(2026, 8, 31), year=False) == "31 août"
+        with force_locale("en"):
+            assert long_day(date(2026, 8, 1)) == "1 August 2026"
