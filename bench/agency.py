@@ -25,7 +25,16 @@ from bench.context import LEAD_EMAIL, Context, ContractRow, at, audit, client_em
 
 
 def agency_settings(ctx: Context) -> None:
-    ctx.conn.execute(insert(AgencySettings.__table__), [{"id": 1, **names.AGENCY}])
+    """Complete enough to issue invoices (AgencySettings.is_complete), with
+    the legal mentions of an SAS on them (capital, RCS) and the numbering."""
+    invoicing = {
+        "share_capital": Decimal("10000.00"),
+        "rcs_city": "Annecy",
+        "invoice_prefix": "F",
+        "credit_note_prefix": "A",
+        "late_penalty_rate": Decimal("10.00"),
+    }
+    ctx.conn.execute(insert(AgencySettings.__table__), [{"id": 1, **names.AGENCY, **invoicing}])
     ctx.made["agency settings"] += 1
 
 

@@ -46,7 +46,7 @@ __all__ = ["LEAD_EMAIL", "PASSWORD", "Plan", "client_email", "cm_email", "fill",
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/relais_bench"
 # Bumped when the generator makes different data: bench/run regenerates.
-VERSION = 2
+VERSION = 3  # 3: the agency's capital and RCS (invoices)
 
 
 Step = Callable[[Context], None]

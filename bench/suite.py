@@ -5,7 +5,10 @@ with the targets of issue 7. Missed targets are printed MISSED; the exit
 status stays 0.
 
     bench/run [--regenerate] [--seed N] [--database-url URL] [--seconds 10] [--warmup 2]
-              [--quiet-wait 60]
+              [--quiet-wait 60] [--no-close]
+
+Then the month close of the same agency (bench/reports.py: reports and
+invoices with two RQ workers against bare WeasyPrint), unless --no-close.
 """
 
 from __future__ import annotations
@@ -238,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         default=60,
         help="wait up to this many seconds for the machine to be quiet (load average < 1) before measuring",
     )
+    parser.add_argument(
+        "--no-close",
+        action="store_true",
+        help="skip the month-close benchmark (bench/reports.py, a few minutes)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     url = args.database_url
@@ -273,6 +281,16 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results, pages))
     print()
     print(f"Machine: {machine(url)}. Load average before measuring: {load:.2f}.")
+    if not args.no_close:
+        from bench import reports
+
+        print()
+        month = reports.last_closed_month(url)
+        print(f"Month close of {month} (python -m bench.reports; --no-close skips it):")
+        load = wait_quiet(args.quiet_wait)
+        phases = reports.run(url, reports.REDIS_URL, month)
+        print(reports.table(month, reports.WORKERS, phases))
+        print(f"Load average before measuring: {load:.2f}.")
     print(f"Whole run: {time.perf_counter() - started:.0f} s.")
     return 0
 

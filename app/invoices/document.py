@@ -27,13 +27,19 @@ from flask import render_template, url_for
 from flask_babel import force_locale, format_decimal, get_locale
 from flask_babel import gettext as _
 
-from app.invoices.facturx import build_xml, embed_xml, legal_description, spaced_siren, vat_category
+from app.invoices.facturx import (
+    build_xml,
+    legal_description,
+    spaced_siren,
+    vat_category,
+    write_facturx_pdf,
+)
 from app.invoices.models import Invoice
 from app.money import ZERO
-from app.pdf import document_url, render_pdf, static_url
+from app.pdf import STATIC_SCHEME, document_url, render_pdf, static_url, url_fetcher
+from app.timeutil import utcnow
 
 STYLESHEET = "css/invoice-pdf.css"
-PDF_VARIANT = "pdf/a-3b"
 LANGUAGE = "fr"
 
 
@@ -216,23 +222,28 @@ def pdf_metadata(invoice: Invoice) -> dict[str, str]:
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The PDF of `invoice`: for an issued invoice or credit note, a PDF/A-3b
-    carrying its Factur-X XML (EN 16931), checked against the XSD; for a
-    draft, a plain PDF marked "BROUILLON"."""
+    carrying its Factur-X XML (EN 16931), checked against the XSD, written by
+    WeasyPrint in the same pass as the pages; for a draft, a plain PDF
+    marked "BROUILLON"."""
+    from weasyprint import HTML
+
     html = invoice_html(invoice)
     if invoice.is_draft:
         return render_pdf(html)
-    xml = build_xml(invoice)
-    pdf = render_pdf(html, pdf_variant=PDF_VARIANT)
-    return embed_xml(pdf, xml, **pdf_metadata(invoice))
+    xml = build_xml(invoice)  # before rendering: an invalid XML renders nothing
+    # As app.pdf.render_pdf does, but the rendered document takes its
+    # Factur-X metadata and attachment before it is written.
+    document = HTML(string=html, base_url=STATIC_SCHEME + "/", url_fetcher=url_fetcher()).render()
+    return write_facturx_pdf(document, xml, moment=invoice.issued_at or utcnow(), **pdf_metadata(invoice))
 
 
 def period_label(start: date | None, end: date | None) -> str:
     """ "du 1 octobre au 31 octobre 2026", "le 3 novembre 2026"."""
-    from app.formatting import day
+    from app.formatting import long_day
 
     if start is None or end is None:
         return ""
     if start == end:
-        return _("le %(day)s", day=day(start, "d MMMM yyyy"))
-    first = day(start, "d MMMM" if start.year == end.year else "d MMMM yyyy")
-    return _("du %(first)s au %(last)s", first=first, last=day(end, "d MMMM yyyy"))
+        return _("le %(day)s", day=long_day(start))
+    first = long_day(start, year=start.year != end.year)
+    return _("du %(first)s au %(last)s", first=first, last=long_day(end))

@@ -6,9 +6,14 @@ The XML is built with drafthorse (UN/CEFACT CII, guideline
 dates, its `seller` and `buyer` snapshots, its lines and totals. Live
 settings are never read, so rendering again gives the same content.
 
-The factur-x package checks it against the EN 16931 XSD and embeds it as
-`factur-x.xml` in WeasyPrint's PDF/A-3b, with the XMP metadata that names
-the Factur-X level.
+drafthorse checks it against the Factur-X EN 16931 XSD as it serializes it.
+WeasyPrint embeds it as `factur-x.xml` (AFRelationship Data, text/xml) in the
+PDF/A-3b it renders, in the same pass (`write_facturx_pdf`), with the XMP
+metadata Factur-X asks for: the PDF/A extension schema that declares the
+`fx:` properties, and the document type, file name, version and level. The
+Info dictionary and the XMP come from the same metadata, so they agree, as
+PDF/A requires. (The factur-x package, which rewrote the whole PDF with
+pypdf to do this, now only reads and checks the result, in the tests.)
 
 Codes used: document type 380 (invoice) or 381 (credit note, with the
 invoice it corrects); VAT category S (standard), E (exempt: the franchise
@@ -20,8 +25,10 @@ HUR (hour).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from xml.etree.ElementTree import Element, SubElement, fromstring, register_namespace, tostring
 
 from babel.numbers import format_currency, format_decimal
 from drafthorse.models.accounting import ApplicableTradeTax
@@ -30,13 +37,26 @@ from drafthorse.models.note import IncludedNote
 from drafthorse.models.party import TaxRegistration, TradeParty
 from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.tradelines import LineItem
+from weasyprint import Attachment
+from weasyprint.document import Document as RenderedDocument
+from weasyprint.pdf.metadata import DocumentMetadata
 
+import app.pdf  # noqa: F401  (imported after WeasyPrint, it turns Pillow's LOAD_TRUNCATED_IMAGES back off)
 from app.invoices.models import Invoice, InvoiceKind
 from app.money import ZERO
 
 GUIDELINE = "urn:cen.eu:en16931:2017"
 LEVEL = "en16931"
-FLAVOR = "factur-x"
+PDF_VARIANT = "pdf/a-3b"
+FILENAME = "factur-x.xml"
+# The XMP's Factur-X properties (Factur-X 1.0, section 6.2.2).
+FX_NAMESPACE = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
+FX_PROPERTIES = {
+    "DocumentType": ("INVOICE", "The type of the hybrid document in capital letters, e.g. INVOICE or ORDER"),
+    "DocumentFileName": (FILENAME, "The name of the embedded XML document"),
+    "Version": ("1.0", "The actual version of the standard applying to the embedded XML document"),
+    "ConformanceLevel": ("EN 16931", "The conformance level of the embedded XML document"),
+}
 TYPE_INVOICE = "380"
 TYPE_CREDIT_NOTE = "381"
 SEPA_TRANSFER = "58"
@@ -241,51 +261,119 @@ def _credited_number(invoice: Invoice) -> str:
 
 
 def build_xml(invoice: Invoice) -> bytes:
-    """The Factur-X XML (UTF-8 bytes), checked against drafthorse's EN 16931 XSD."""
-    return build_document(invoice).serialize(schema="FACTUR-X_EN16931")
-
-
-def embed_xml(pdf: bytes, xml: bytes, *, title: str, author: str, subject: str) -> bytes:
-    """`pdf` (a PDF/A-3) with `xml` embedded as factur-x.xml, checked again by
-    factur-x against its own EN 16931 XSD (it raises on an invalid XML)."""
+    """The Factur-X XML (UTF-8 bytes), checked against the EN 16931 XSD by
+    drafthorse as it serialises, then by the factur-x package (the reference
+    implementation of the Factur-X specification): an invoice whose XML fails
+    either is never rendered."""
     import facturx
 
-    combined = facturx.generate_from_binary(
-        pdf,
-        xml,
-        flavor=FLAVOR,
-        level=LEVEL,
-        check_xsd=True,
-        pdf_metadata={"author": author, "title": title, "subject": subject},
-        lang="fr-FR",
-        xmp_compression=False,  # PDF/A: a metadata stream without filter
+    xml = build_document(invoice).serialize(schema="FACTUR-X_EN16931")
+    facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")  # raises on failure
+    return xml
+
+
+# -- the PDF/A-3 with its XML -------------------------------------------------------------
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+PDFA_EXTENSION = "http://www.aiim.org/pdfa/ns/extension/"
+PDFA_SCHEMA = "http://www.aiim.org/pdfa/ns/schema#"
+PDFA_PROPERTY = "http://www.aiim.org/pdfa/ns/property#"
+for _prefix, _uri in (
+    ("pdfaExtension", PDFA_EXTENSION),
+    ("pdfaSchema", PDFA_SCHEMA),
+    ("pdfaProperty", PDFA_PROPERTY),
+    ("fx", FX_NAMESPACE),
+):
+    register_namespace(_prefix, _uri)
+
+
+def _fx_descriptions() -> list[Element]:
+    """The XMP descriptions Factur-X adds: its PDF/A extension schema, then
+    its four properties."""
+    resource = {f"{{{RDF}}}parseType": "Resource"}
+    schemas = Element(f"{{{RDF}}}Description", {f"{{{RDF}}}about": ""})
+    item = SubElement(
+        SubElement(SubElement(schemas, f"{{{PDFA_EXTENSION}}}schemas"), f"{{{RDF}}}Bag"),
+        f"{{{RDF}}}li",
+        resource,
     )
-    return _info_as_xmp(combined)
+    SubElement(item, f"{{{PDFA_SCHEMA}}}schema").text = "Factur-X PDFA Extension Schema"
+    SubElement(item, f"{{{PDFA_SCHEMA}}}namespaceURI").text = FX_NAMESPACE
+    SubElement(item, f"{{{PDFA_SCHEMA}}}prefix").text = "fx"
+    properties = SubElement(SubElement(item, f"{{{PDFA_SCHEMA}}}property"), f"{{{RDF}}}Seq")
+    for name, (_value, description) in FX_PROPERTIES.items():
+        prop = SubElement(properties, f"{{{RDF}}}li", resource)
+        SubElement(prop, f"{{{PDFA_PROPERTY}}}name").text = name
+        SubElement(prop, f"{{{PDFA_PROPERTY}}}valueType").text = "Text"
+        SubElement(prop, f"{{{PDFA_PROPERTY}}}category").text = "external"
+        SubElement(prop, f"{{{PDFA_PROPERTY}}}description").text = description
+    values = Element(f"{{{RDF}}}Description", {f"{{{RDF}}}about": ""})
+    for name, (value, _description) in FX_PROPERTIES.items():
+        SubElement(values, f"{{{FX_NAMESPACE}}}{name}").text = value
+    return [schemas, values]
 
 
-def _info_as_xmp(pdf: bytes) -> bytes:
-    """PDF/A wants the Info dictionary to agree with the XMP metadata:
-    factur-x writes a new XMP (producer "pypdf", its own timestamps) but
-    leaves WeasyPrint's producer in Info, puts keywords in Info only, and
-    takes "now" twice. Copy the XMP's producer and dates into Info."""
-    import io
-    import re
+class FacturXMetadata(DocumentMetadata):
+    """WeasyPrint's document metadata, plus what Factur-X asks of the XMP.
 
-    from pypdf import PdfReader, PdfWriter
+    WeasyPrint writes the Info dictionary and the XMP from these same
+    fields (title, author, subject, creator tool, dates, producer), so they
+    agree as PDF/A requires. The metadata stream stays unfiltered, so any
+    reader finds the Factur-X level in it as is."""
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    xmp = writer._root_object["/Metadata"].get_object().get_data().decode("utf-8")
-    info = {str(key): value for key, value in (writer.metadata or {}).items()}
-    if "<pdf:Keywords>" not in xmp:  # factur-x writes an empty one in Info only
-        info.pop("/Keywords", None)
-    producer = re.search(r"<pdf:Producer>([^<]*)</pdf:Producer>", xmp)
-    if producer:
-        info["/Producer"] = producer.group(1)
-    for tag, key in (("CreateDate", "/CreationDate"), ("ModifyDate", "/ModDate")):
-        found = re.search(rf"<xmp:{tag}>(\d{{4}})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\+00:00</xmp:{tag}>", xmp)
-        if found:
-            info[key] = "D:" + "".join(found.groups()) + "+00'00'"
-    writer.metadata = info
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    def generate_rdf_metadata(self, variant, version, conformance):
+        rdf = fromstring(super().generate_rdf_metadata(variant, version, conformance))  # noqa: S314 (ours)
+        about = f"{{{RDF}}}about"
+        for description in rdf:
+            # Properties as elements (<pdfaid:part>3</pdfaid:part>), not as
+            # attributes of their description: the same RDF, in the form
+            # the Factur-X samples use and every checker reads.
+            for name, value in [(k, v) for k, v in description.attrib.items() if k != about]:
+                del description.attrib[name]
+                SubElement(description, name).text = value
+        rdf.extend(_fx_descriptions())
+        return tostring(rdf, encoding="utf-8")
+
+    def include_in_pdf(self, pdf, variant, version, conformance, compress):
+        # WeasyPrint 70 lists an attachment twice in the catalog's /AF (once
+        # from the EmbeddedFiles name tree, once as a Filespec): once is right.
+        if "AF" in pdf.catalog:
+            pdf.catalog["AF"][:] = list(dict.fromkeys(pdf.catalog["AF"]))
+        super().include_in_pdf(pdf, variant, version, conformance, False)
+
+
+def _xmp_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def write_facturx_pdf(
+    document: RenderedDocument,
+    xml: bytes,
+    *,
+    title: str,
+    author: str,
+    subject: str,
+    moment: datetime,
+) -> bytes:
+    """`document` (rendered by WeasyPrint) as a PDF/A-3b carrying `xml` as
+    factur-x.xml, in one pass. `moment` (the issue's) dates the PDF and the
+    attachment, so rendering again gives the same metadata."""
+    metadata = FacturXMetadata()
+    metadata.__dict__.update(vars(document.metadata))
+    metadata.title, metadata.description, metadata.keywords = title, subject, []
+    metadata.authors = [author] if author else []
+    metadata.created = metadata.modified = _xmp_date(moment)
+    attachment = Attachment(
+        string=xml,
+        name=FILENAME,  # text/xml, from its extension
+        description="Factur-X XML file",
+        relationship="Data",
+        created=moment.astimezone(UTC),
+        modified=moment.astimezone(UTC),
+    )
+    metadata.attachments = [*metadata.attachments, attachment]
+    document.metadata = metadata
+    pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+    if pdf is None:  # pragma: no cover - only with a `target`, which we never pass
+        raise RuntimeError("WeasyPrint returned no bytes")
+    return pdf
