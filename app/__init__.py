@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 
-from app import access, formatting, jobs
+from app import access, formatting, jobs, security
 from app.config import Config, DevelopmentConfig, from_environment
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.formatting import LOCALES
@@ -46,9 +46,6 @@ def configure(app: Flask, config: type[Config] | None, overrides: dict[str, Any]
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
-    if app.config["RELAIS_ENV"] in {"development", "test"}:
-        app.config["SESSION_COOKIE_SECURE"] = False
-        app.config["REMEMBER_COOKIE_SECURE"] = False
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
 
 
@@ -139,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     (imported here, so models never pull views in)."""
     import importlib
 
+    app.url_map.converters["int"] = security.IdConverter  # before any rule is added
     for name in BLUEPRINT_PACKAGES:
         package = importlib.import_module(f"app.{name}")
         importlib.import_module(f"app.{name}.views")
@@ -153,7 +151,7 @@ def register_error_handlers(app: Flask) -> None:
 
         return handler
 
-    for code in (400, 403, 404, 405, 413, 429, 500):
+    for code in (400, 403, 404, 405, 429, 500):  # 413: app/security.py
         app.register_error_handler(code, render_error(code))
 
     @app.errorhandler(CSRFError)
@@ -163,20 +161,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     app.before_request(access.require_login_by_default)
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        )
-        if current_user and current_user.is_authenticated:
-            response.headers.setdefault("Cache-Control", "private, no-store")
-        return response
+    security.init_app(app)  # headers, cookies, uploads too large
 
     @app.context_processor
     def template_globals():

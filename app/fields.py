@@ -10,14 +10,35 @@ from decimal import Decimal, InvalidOperation
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from wtforms import DateField as _DateField
+from wtforms import IntegerField as _IntegerField
 from wtforms import SelectChoice, StringField
 
 from app.money import to_cents
+from app.security import MAX_ID  # ids are PostgreSQL integers: a larger number names no row
 from app.timesheets.calendar import parse_month
 from app.timesheets.duration import DurationError, format_duration, parse_duration
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 MAX_AMOUNT = Decimal("9999999999.99")
+
+
+# The days the app deals with (as months, in parse_month): a date outside
+# is a typo or a forged URL, and date arithmetic near year 1 or 9999 overflows.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def parse_id(value: object) -> int | None:
+    """ "12" -> 12; None for anything that cannot be a row's id (empty, not
+    a whole number, zero or less, beyond the integer column)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -29,6 +50,16 @@ def parse_decimal(text: str) -> Decimal:
         return Decimal(value)
     except InvalidOperation as error:  # pragma: no cover - the regex admits only numbers
         raise ValueError(value) from error
+
+
+def _blank(field, valuelist) -> bool:
+    """Nothing but spaces typed: no input at all. `raw_data` is emptied too,
+    so that InputRequired refuses it with the field's own message instead
+    of letting None through to a service or a NOT NULL column."""
+    if valuelist and (valuelist[0] or "").strip():
+        return False
+    field.raw_data = []
+    return True
 
 
 class DecimalInputField(StringField):
@@ -43,7 +74,7 @@ class DecimalInputField(StringField):
 
     def process_formdata(self, valuelist):
         self.data = None
-        if not valuelist or not (valuelist[0] or "").strip():
+        if _blank(self, valuelist):
             return
         self.raw = valuelist[0]
         try:
@@ -67,6 +98,31 @@ class DecimalInputField(StringField):
         return f"{self.data:.{self.places}f}".replace(".", ",")
 
 
+class DateField(_DateField):
+    """WTForms' DateField, for a day between FIRST_DAY and LAST_DAY: "0026"
+    for "2026" is a typo to point out, not a payment of the year 26."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not FIRST_DAY <= self.data <= LAST_DAY:
+            self.data = None
+            raise ValueError(
+                str(_l("Une date entre %(first)s et %(last)s.", first=FIRST_DAY.year, last=LAST_DAY.year))
+            )
+
+
+class IntegerField(_IntegerField):
+    """WTForms' IntegerField, refusing a number of more than 12 digits with a
+    message: NumberRange turns the number into a float, and one of a few
+    hundred digits makes that fail (a 500)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and len((valuelist[0] or "").strip()) > 12:
+            self.data = None
+            raise ValueError(str(_l("Ce nombre est trop grand.")))
+        super().process_formdata(valuelist)
+
+
 class MoneyField(DecimalInputField):
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
@@ -79,7 +135,7 @@ class DurationField(StringField):
 
     def process_formdata(self, valuelist):
         self.data = None
-        if not valuelist or not (valuelist[0] or "").strip():
+        if _blank(self, valuelist):
             return
         try:
             self.data = parse_duration(valuelist[0])
@@ -122,7 +178,7 @@ class MonthField(StringField):
 
     def process_formdata(self, valuelist):
         self.data = None
-        if not valuelist or not (valuelist[0] or "").strip():
+        if _blank(self, valuelist):
             return
         month = parse_month(valuelist[0].strip())
         if month is None:

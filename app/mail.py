@@ -56,7 +56,9 @@ def build_message(message: dict[str, Any], sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = ", ".join(message["to"])
-    email["Subject"] = message["subject"]
+    # One line: a name typed with a line break (a client's, in "Question de
+    # ...") would make the header, and the whole mail, fail.
+    email["Subject"] = " ".join(str(message["subject"]).splitlines())
     email["Date"] = formatdate(localtime=True)
     email["Message-ID"] = make_msgid(domain="relais.local")
     email.set_content(message["text"])

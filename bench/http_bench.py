@@ -77,8 +77,9 @@ def session_cookie(answer: Answer, previous: str | None = None) -> str | None:
     jar = SimpleCookie()
     for header in answer.headers.get_all("Set-Cookie") or []:
         jar.load(header)
-    if "session" in jar:
-        return f"session={jar['session'].value}"
+    for name in ("__Host-relais_session", "relais_session"):  # production, development
+        if name in jar:
+            return f"{name}={jar[name].value}"
     return previous
 
 

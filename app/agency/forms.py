@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, IntegerField, RadioField, SelectField, StringField
+from wtforms import EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -22,7 +22,7 @@ from wtforms.validators import (
 
 from app.agency.models import AgencySettings, VatRegime
 from app.agency.services import LEGAL_FORM_LABELS, VAT_REGIME_LABELS, SettingsDetails
-from app.fields import DecimalInputField, country_choices
+from app.fields import DecimalInputField, IntegerField, country_choices
 from app.validators import (
     Bic,
     FrenchVatNumber,

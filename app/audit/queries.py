@@ -17,14 +17,14 @@ from app.audit.models import AuditEntry
 from app.auth.models import User
 from app.clients.models import Client
 from app.extensions import db
+from app.fields import parse_id
 from app.timeutil import PARIS
 
 SYSTEM = "system"  # the actor filter's value for entries without a user
 
 
 def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return parse_id(value)  # None for text, and for a number beyond the id column (a 500 otherwise)
 
 
 def _day(value: str | None) -> date | None:

@@ -109,10 +109,17 @@ def check_new_password(password: str) -> None:
         )
 
 
+def end_sessions(user: User) -> None:
+    """End every session of the user, on every device, "remember me" cookies
+    included: each carries the session version, which no longer matches (see
+    load_user). Mailed links made before die too (their fingerprint has it)."""
+    user.session_version = (user.session_version or 1) + 1
+
+
 def set_password(user: User, password: str) -> None:
     """Set a new password and end every other session of the user."""
     user.password_hash = hash_password(password)
-    user.session_version = (user.session_version or 1) + 1
+    end_sessions(user)
 
 
 def load_user(session_id: str) -> User | None:

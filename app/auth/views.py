@@ -1,7 +1,5 @@
 """Logging in and out, one's own account, invitations and password reset."""
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -16,6 +14,7 @@ from app.auth.services import (
     accept_invitation,
     authenticate,
     change_password,
+    end_sessions,
     normalise_email,
     request_password_reset,
     reset_password,
@@ -24,18 +23,7 @@ from app.auth.services import (
 )
 from app.auth.tokens import load_token
 from app.extensions import db, limiter
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no '//' or backslash tricks."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
+from app.security import safe_next
 
 
 def _login_account_key() -> str:
@@ -91,8 +79,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
+    """Log out here and on every other device (remember-me cookies included)."""
+    if current_user.is_authenticated:
+        end_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
-    flash(_("Vous êtes déconnecté."), "info")
+    flash(_("Vous êtes déconnecté. Vos autres appareils ont été déconnectés aussi."), "info")
     return redirect(url_for("auth.login"))
 
 

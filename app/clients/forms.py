@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from app.auth.models import Role, User
@@ -17,7 +17,7 @@ from app.clients.logos import LogoError, normalise_logo
 from app.clients.models import CompetitorGroup
 from app.clients.services import ClientDetails, check_client_vat
 from app.extensions import db
-from app.fields import country_choices
+from app.fields import DateField, country_choices, parse_id
 from app.validators import InvalidIdentifier, Siren
 
 # Babel territories that are not countries (regions, pseudo-codes).
@@ -31,10 +31,7 @@ def group_choices(blank: str) -> list[tuple[str, str]]:
 def _int_or_none(value: object) -> int | None:
     if value in (None, "", "None"):
         return None
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 class ClientForm(FlaskForm):
@@ -91,6 +88,12 @@ class ClientForm(FlaskForm):
             check_client_vat(field.data, self.siren.data, self.country_code.data or "FR")
         except InvalidIdentifier as error:
             raise ValidationError(str(error)) from error
+
+    def validate_competitor_group(self, field: SelectField) -> None:
+        # Whether the group exists is the service's check; a value that
+        # cannot be a group's id (text, out of range) never reaches it.
+        if field.data not in (None, "", "None") and parse_id(field.data) is None:
+            raise ValidationError(_l("Ce groupe de concurrents n'existe pas."))
 
     def validate_postal_code(self, field: StringField) -> None:
         code = (field.data or "").strip().replace(" ", "")

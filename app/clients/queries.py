@@ -16,6 +16,7 @@ from app.access import active_assignment_clause, visible_clients
 from app.auth.models import User
 from app.clients.models import Client, ClientMember, CMAssignment, CompetitorGroup, WallOverride
 from app.extensions import db
+from app.fields import parse_id
 from app.timeutil import today
 from app.validators import normalise_digits
 
@@ -39,7 +40,7 @@ class ClientFilters:
     def from_args(cls, args: MultiDict) -> ClientFilters:
         status = args.get("status", "active")
         group = args.get("group", "")
-        if group not in ("", "none") and not group.isdigit():
+        if group not in ("", "none") and parse_id(group) is None:  # text, or beyond the id column
             group = ""
         return cls(
             q=(args.get("q") or "").strip()[:100],

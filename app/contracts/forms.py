@@ -2,12 +2,12 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.contracts.models import BillingModel, Channel
-from app.fields import DecimalInputField, HoursField, MoneyField, MonthField
+from app.fields import DateField, DecimalInputField, HoursField, MoneyField, MonthField
 
 CHANNEL_LABELS = {
     Channel.FACEBOOK: "Facebook",

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -25,9 +24,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
-from app.fields import MoneyField, MonthField, parse_decimal
+from app.fields import DateField, MoneyField, MonthField, parse_decimal
 from app.invoices.models import InvoiceKind, LineKind
 from app.invoices.services import MAX_LINES, LineInput
 
@@ -99,7 +98,13 @@ class LineForm(Form):
         render_kw={"maxlength": 300, "autocomplete": "off"},
     )
     quantity = QuantityField(_l("Quantité"), render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    unit = SelectField(_l("Unité"), choices=UNIT_CHOICES, default="unit")
+    # A sub-form (wtforms.Form): WTForms' own messages would be in English.
+    unit = SelectField(
+        _l("Unité"),
+        choices=UNIT_CHOICES,
+        default="unit",
+        invalid_choice_message=_l("Choisissez l'unité dans la liste."),
+    )
     unit_price = MoneyField(
         _l("Prix unitaire HT"),
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
@@ -301,7 +306,7 @@ class InvoiceFilterForm(FlaskForm):
 
     def validate_year(self, field):
         if field.data is not None and not 2000 <= field.data <= 2100:
-            raise ValueError(_("Année invalide."))
+            raise ValidationError(_("Année invalide."))  # WTForms 3 lets a ValueError through (500)
 
 
 def template_row() -> LineForm:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.fields import MoneyField
+from app.fields import DateField, MoneyField
 from app.invoices.models import PaymentMethod
 
 METHOD_LABELS = {

@@ -22,6 +22,7 @@ from app.contracts.services import client_contracts, terms_for_month, terms_on
 from app.documents.services import get_document
 from app.documents.views import document_response
 from app.extensions import db
+from app.fields import parse_id
 from app.formatting import month as month_label
 from app.invoices import bp, listing
 from app.invoices import services as invoice_services
@@ -181,10 +182,10 @@ def _bulk_summary(issued: list[Invoice], refused: list[tuple[str, str]]) -> tupl
 def issue_many():
     """Issue the chosen drafts, each in its own transaction: one refused
     draft does not stop the others."""
-    try:
-        ids = sorted({int(value) for value in request.form.getlist("ids")})
-    except ValueError:
+    posted = [parse_id(value) for value in request.form.getlist("ids")]
+    if None in posted:  # not an invoice's id (text, out of the id column's range)
         abort(400)
+    ids = sorted(set(posted))
     back = {k: v for k, v in request.form.items() if k.startswith("f_") and v}
     back = {k[2:]: v for k, v in back.items() if k[2:] in ("q", "status", "client", "kind", "month", "year")}
     drafts = [(d.id, d.client.name, d.title) for d in listing.drafts_by_ids(ids)]

@@ -224,7 +224,7 @@ def _period() -> export.Period | None:
         day = parse_month(month)
         return export.month_period(day) if day else None
     if year:
-        if year.isdigit() and 2000 <= int(year) <= 2100:
+        if year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100:  # "²" passes isdigit()
             return export.year_period(int(year))
         return None
     return export.month_period(add_months(month_start(today()), -1))

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.services import record
 from app.auth.models import Role, User
 from app.extensions import db
+from app.fields import parse_id
 from app.invoices.models import Invoice, InvoiceKind, InvoiceStatus, Payment
 from app.invoices.services import InvoiceError
 from app.money import CENT, to_cents
@@ -268,9 +269,9 @@ def invoice_of_intent(intent_id: str | None, metadata: dict[str, Any] | None = N
         if paid is not None:
             return paid.invoice
     metadata = metadata or {}
-    try:
-        invoice_id, client_id = int(metadata["invoice_id"]), int(metadata["client_id"])
-    except (KeyError, TypeError, ValueError):
+    # Typed by hand in Stripe's dashboard, maybe: an id or nothing (never a query the database refuses).
+    invoice_id, client_id = parse_id(metadata.get("invoice_id")), parse_id(metadata.get("client_id"))
+    if invoice_id is None or client_id is None:
         return None
     return db.session.scalar(select(Invoice).where(Invoice.id == invoice_id, Invoice.client_id == client_id))
 

@@ -27,7 +27,7 @@ class CountField(StringField):
         text = _SPACES.sub("", valuelist[0])
         if text.startswith("-") and text[1:].isdigit():
             raise ValueError(str(_l("Un nombre positif, s'il vous plaît.")))
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # "²" is a digit to isdigit(), not to int()
             raise ValueError(str(_l("Saisissez un nombre entier, par exemple 1 250.")))
         value = int(text)
         if value > MAX_COUNT:

@@ -16,7 +16,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def safe_cell(value: object) -> str:
     text = "" if value is None else str(value)
     text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    if text.startswith(FORMULA_START):
+    # Spaces before a formula do not disarm it everywhere: some imports trim them.
+    if text.lstrip().startswith(FORMULA_START):
         return "'" + text
     return text
 

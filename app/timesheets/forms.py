@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.contracts.forms import CHANNEL_LABELS, choices
-from app.fields import DurationField, MonthField
+from app.fields import DateField, DurationField, MonthField
 
 CHANNEL_CHOICES = choices(CHANNEL_LABELS, first=("", _l("— Canal —")))
 

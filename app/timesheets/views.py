@@ -14,6 +14,7 @@ from app.contracts.budget import month_budgets
 from app.contracts.models import Contract
 from app.contracts.services import visible_contracts_on
 from app.extensions import db
+from app.fields import FIRST_DAY, LAST_DAY
 from app.timesheets import bp
 from app.timesheets.calendar import add_months, month_end, month_start, parse_month, week_start
 from app.timesheets.duration import DurationError, parse_duration
@@ -55,9 +56,12 @@ def _date_arg(name: str, default: date) -> date:
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         abort(404)
+    if not FIRST_DAY <= day <= LAST_DAY:  # year 1 or 9999: no page, and no date overflow
+        abort(404)
+    return day
 
 
 def _offered_activities() -> list[Activity]:
