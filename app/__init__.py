@@ -128,6 +128,7 @@ BLUEPRINT_PACKAGES = (
     "reports",
     "invoices",
     "payments",
+    "health",
 )
 
 

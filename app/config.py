@@ -20,6 +20,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "REDIS_URL": ("REDIS_URL", str),
+    "JOBS_WHEN_REDIS_DOWN": ("JOBS_WHEN_REDIS_DOWN", str),
+    "JOB_TIMEOUT": ("JOB_TIMEOUT", int),
     "BASE_URL": ("BASE_URL", str),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
@@ -56,13 +58,36 @@ class Config:
 
     SECRET_KEY = None  # generated into instance/ when unset
     SQLALCHEMY_DATABASE_URI = None  # default set in create_app
+    # pre-ping: a connection the database dropped (restart, failover) is
+    # replaced before a request uses it, so the app recovers by itself.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    REDIS_URL = None
 
-    # Sessions and cookies
+    # Jobs: RQ on Redis when REDIS_URL is set, else run in the web process.
+    REDIS_URL = None
+    # REDIS_URL set but Redis unreachable when a request hands over its jobs
+    # (after its commit, so the request itself never fails for it):
+    #   "inline": run them in the web process, as without Redis (the default;
+    #             a month close then renders its PDFs in the request);
+    #   "wait":   keep them in instance/jobs-waiting-for-redis.jsonl, handed
+    #             to Redis by the next dispatch that reaches it, or by
+    #             `flask worker` when it starts on this machine.
+    # The lead sees a warning on the health page and the lead's pages.
+    JOBS_WHEN_REDIS_DOWN = "inline"
+    # Seconds a job may run before RQ stops it and keeps it in the failed
+    # jobs, with the reason (health page: "Relancer").
+    JOB_TIMEOUT = 600
+    # Login limits count in Redis when set; unreachable, they count in memory
+    # for a while rather than refuse every login.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2}
+
+    # Sessions and cookies. Names, Secure, Path and Domain are set by
+    # app/security.py: "__Host-relais_session" and Secure in production,
+    # "relais_session" over the plain http:// of development and the tests.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = True  # relaxed in development, see create_app
+    SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True

@@ -254,6 +254,8 @@ FILLERS: dict[str, tuple[Callable[[World], Any], Any]] = {
     "number": (lambda w: w.target_version.number, 99),
     "link_id": (lambda w: w.target_link.id, GHOST_ID),
     "invoice_id": (lambda w: w.target_invoice.id, GHOST_ID),
+    # An RQ job id (health page, lead only): the target's invoice job, and one that never existed.
+    "job_id": (lambda w: f"invoice-{w.target_invoice.id}", "pas-une-tache"),
 }
 
 # Where one endpoint needs its own value for an argument: (endpoint, name) -> filler.

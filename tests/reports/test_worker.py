@@ -24,7 +24,16 @@ from app.reports.models import RenderState, Report, ReportVersion
 from app.reports.services import request_publish
 from tests import services
 from tests.conftest import TEST_DB_NAME, build_schema
-from tests.factories import assign, make_client, make_cm, make_contract, make_entry, make_lead
+from tests.factories import (
+    assign,
+    make_agency_settings,
+    make_client,
+    make_client_user,
+    make_cm,
+    make_contract,
+    make_entry,
+    make_lead,
+)
 
 pytestmark = pytest.mark.worker
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +90,41 @@ def japp(worker_env):
                     conn.execute(table.delete())
         yield app, env
         db.session.remove()
+
+
+def lead_browser(app, lead):
+    """A test client of `app` logged in as `lead` (CSRF on, as in production),
+    each request in an app context of its own (see IsolatedClient)."""
+    from tests.conftest import IsolatedClient
+
+    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    with client.session_transaction() as session:
+        session["_user_id"] = lead.get_id()
+        session["_fresh"] = True
+    return client
+
+
+def csrf_token(page) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def kill_when(worker: subprocess.Popen, started) -> None:
+    """SIGKILL the worker as soon as `started()` is true (polled)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        if started():
+            break
+        time.sleep(0.01)
+    else:
+        worker.kill()
+        pytest.fail("the job never started")
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
 
 
 def run_worker(env, *, wait: bool = True) -> subprocess.Popen:
@@ -146,17 +190,7 @@ def test_a_worker_killed_while_publishing_leaves_no_version_and_the_rerun_publis
     db.session.commit()
 
     worker = run_worker(env, wait=False)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        db.session.expire_all()
-        if db.session.get(Report, report.id).render_state == RenderState.RENDERING:
-            break
-        time.sleep(0.01)
-    else:
-        worker.kill()
-        pytest.fail("the job never started rendering")
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
+    kill_when(worker, lambda: db.session.get(Report, report.id).render_state == RenderState.RENDERING)
 
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(ReportVersion)) == 0
@@ -175,3 +209,93 @@ def test_a_worker_killed_while_publishing_leaves_no_version_and_the_rerun_publis
     assert [v.number for v in versions] == [1]
     assert db.session.get(Document, versions[0].document_sha256).content.startswith(b"%PDF")
     assert db.session.get(Report, report.id).status == "published"
+
+
+def outbox_count(env) -> int:
+    return len(list(Path(env["MAIL_OUTBOX_DIR"]).glob("*.eml")))
+
+
+def test_a_worker_killed_while_rendering_an_invoice_then_retried_gives_one_pdf_and_one_mail(japp):
+    from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+    from app.invoices.models import Invoice
+    from app.invoices.models import RenderState as InvoiceRender
+    from app.invoices.services import issue_invoice
+    from app.jobs import get_queue
+
+    app, env = japp
+    make_agency_settings()
+    lead, cm = make_lead(), make_cm()
+    client = make_client(
+        "Boulangerie Dupont",
+        address_line="3 rue Sommeiller",
+        postal_code="74000",
+        city="Annecy",
+        siren="552100554",
+    )
+    assign(cm, client)
+    members = [make_client_user(client, email=f"{n}@dupont.example") for n in ("sophie", "jules")]
+    contract = make_contract(client, start=date(2026, 1, 1))
+    make_entry(contract, cm, date(2026, 10, 6), 120)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["close-month", "2026-10", "--no-wait"]).exit_code == 0
+    run_worker(env)  # the month's report
+
+    invoice = db.session.scalars(select(Invoice).where(Invoice.contract_id == contract.id)).one()
+    issue_invoice(lead, invoice)
+    db.session.commit()  # its PDF job goes to the "invoices" queue
+    job_id = f"invoice-{invoice.id}"
+    documents, mails = db.session.scalar(select(func.count()).select_from(Document)), outbox_count(env)
+
+    worker = run_worker(env, wait=False)
+    kill_when(worker, lambda: db.session.get(Invoice, invoice.id).render_state == InvoiceRender.RENDERING)
+
+    db.session.expire_all()
+    killed = db.session.get(Invoice, invoice.id)
+    assert killed.render_state == InvoiceRender.RENDERING  # what the lead sees meanwhile
+    assert killed.pdf_sha256 is None and killed.sent_at is None
+    assert db.session.scalar(select(func.count()).select_from(Document)) == documents
+    assert outbox_count(env) == mails
+
+    # The dead worker's heartbeat runs out: RQ calls the job abandoned and
+    # keeps it with the failed jobs, where the lead's health page shows it.
+    queue = get_queue("invoices", app)
+    StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 3600)
+    assert FailedJobRegistry(queue=queue).get_job_ids() == [job_id]
+    browser = lead_browser(app, lead)
+    page = browser.get("/health")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert job_id in text and "Abandonnée" in text
+    answer = browser.post(f"/health/jobs/{job_id}/retry", data={"csrf_token": csrf_token(page)})
+    assert answer.status_code == 302
+    assert FailedJobRegistry(queue=queue).get_job_ids() == [] and queue.count == 1
+    run_worker(env)
+
+    db.session.expire_all()
+    done = db.session.get(Invoice, invoice.id)
+    assert done.render_state == InvoiceRender.DONE and done.render_error is None
+    assert db.session.get(Document, done.pdf_sha256).content.startswith(b"%PDF")
+    assert db.session.scalar(select(func.count()).select_from(Document)) == documents + 1
+    assert done.sent_at is not None
+    assert outbox_count(env) == mails + len(members)  # one mail to each of the client's users
+    sent_at, sha256 = done.sent_at, done.pdf_sha256
+
+    # The month closed again and the job run once more: nothing is made twice.
+    assert runner.invoke(args=["close-month", "2026-10", "--no-wait"]).exit_code == 0
+    from app.invoices.services import request_render
+
+    request_render(db.session.get(Invoice, invoice.id))
+    db.session.commit()
+    run_worker(env)
+    db.session.expire_all()
+    invoices = db.session.scalars(
+        select(Invoice).where(Invoice.contract_id == contract.id, Invoice.month == OCTOBER)
+    ).all()
+    assert [i.id for i in invoices] == [invoice.id]  # one invoice per contract and month
+    assert db.session.scalar(select(func.count()).select_from(Report)) == 1  # and one report
+    again = db.session.get(Invoice, invoice.id)
+    assert again.pdf_sha256 == sha256 and again.sent_at == sent_at
+    assert db.session.scalar(select(func.count()).select_from(Document)) == documents + 1
+    assert outbox_count(env) == mails + len(members)
