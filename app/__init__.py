@@ -129,6 +129,7 @@ BLUEPRINT_PACKAGES = (
     "invoices",
     "payments",
     "health",
+    "lifecycle",
 )
 
 

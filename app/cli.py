@@ -6,6 +6,8 @@
     daily-checks   remind CMs of clients with nothing logged for two working days
     reconcile-payments  re-read at Stripe the card payments still waiting (cron)
     worker         an RQ worker with the app configured (needs REDIS_URL)
+    backup         a consistent backup of the database, documents included
+    restore        the database replaced by such a backup (asks first)
 
 Commands call services and commit once at their end; errors are
 click.ClickException (a message, exit status 1) and leave nothing behind.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -44,6 +47,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(daily_checks_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(reconcile_payments_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def create_account(
@@ -324,3 +329,58 @@ def reconcile_payments_command() -> None:
     )
     if counts["failed"]:
         raise click.ClickException("certains paiements n'ont pas pu être relus : voyez les journaux.")
+
+
+@click.command("backup")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@with_appcontext
+def backup_command(path: Path | None) -> None:
+    """Write a consistent backup of the database, documents included (PATH: a
+    new file, or a folder; by default instance/backups/)."""
+    from app.lifecycle.backup import BackupError, Target, backup, default_path, size_label
+    from app.timeutil import utcnow
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        target = Target.of(url)
+        if path is None or path.is_dir():
+            folder = path if path is not None else Path(current_app.instance_path) / "backups"
+            path = default_path(folder, target, utcnow())
+        written = backup(url, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Sauvegarde écrite : {written} ({size_label(written.stat().st_size)}).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database without asking.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the whole database by a backup made with `flask backup` (stop
+    the web and worker processes first)."""
+    from app.lifecycle.backup import BackupError, check_backup, restore, verify_documents
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        check_backup(url, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    database = db.engine.url.render_as_string(hide_password=True)
+    if not yes and not click.confirm(
+        f"Remplacer TOUTE la base {database} par {path} ? Ce qui y a été écrit depuis sera perdu.",
+        default=False,
+    ):
+        raise click.ClickException("Restauration annulée : rien n'a été modifié.")
+    try:
+        restore(url, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    count, broken = verify_documents()
+    db.session.remove()
+    if broken:
+        raise click.ClickException(
+            f"Base restaurée, mais {len(broken)} document(s) sur {count} ne correspondent plus à leur "
+            f"SHA-256 : {', '.join(broken[:5])}"
+        )
+    click.echo(f"Base restaurée depuis {path} : {count} document(s) vérifié(s) (SHA-256).")

@@ -221,6 +221,21 @@ class SettingsForm(FlaskForm):
         render_kw={"min": 1, "max": 365, "inputmode": "numeric"},
     )
 
+    # -- data retention
+    retention_personal_years = IntegerField(
+        _l("Conservation des données personnelles (années)"),
+        validators=[
+            InputRequired(_l("Indiquez la durée de conservation, en années.")),
+            NumberRange(min=1, max=10, message=_l("Entre 1 et 10 ans.")),
+        ],
+        description=_l(
+            "Après la dernière activité d'un ancien client (fin de contrat, temps, rapport, facture "
+            "ou paiement), ses données personnelles peuvent être effacées passé ce délai. "
+            "La CNIL recommande 3 ans."
+        ),
+        render_kw={"min": 1, "max": 10, "inputmode": "numeric"},
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.legal_form.choices = [SelectChoice("", str(_l("— Choisir —")))] + [
@@ -300,6 +315,7 @@ class SettingsForm(FlaskForm):
             credit_note_prefix=self.credit_note_prefix.data or "",
             signoff_days=self.signoff_days.data,
             share_link_days=self.share_link_days.data,
+            retention_personal_years=self.retention_personal_years.data,
         )
 
 

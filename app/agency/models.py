@@ -37,6 +37,7 @@ class AgencySettings(db.Model):
         CheckConstraint("payment_terms_days BETWEEN 0 AND 60", name="payment_terms"),
         CheckConstraint("late_penalty_rate >= 0", name="late_penalty_rate"),
         CheckConstraint("share_capital IS NULL OR share_capital >= 0", name="share_capital"),
+        CheckConstraint("retention_personal_years BETWEEN 1 AND 10", name="retention_personal_years"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -69,6 +70,10 @@ class AgencySettings(db.Model):
     # Credit notes (avoirs) have their own continuous series.
     credit_note_prefix: Mapped[str] = mapped_column(String(10), default="A", server_default="A")
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("document.sha256", ondelete="RESTRICT"))
+    # Years a former client's personal data is kept after its last activity
+    # (last contract end, time, report, invoice or payment); then a lead may
+    # erase it. Issued invoices are kept 10 years whatever this says.
+    retention_personal_years: Mapped[int] = mapped_column(default=3, server_default="3")
 
     @property
     def is_complete(self) -> bool:

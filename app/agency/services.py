@@ -76,6 +76,7 @@ FIELD_LABELS: dict[str, Any] = {
     "credit_note_prefix": _l("préfixe des avoirs"),
     "signoff_days": _l("délai de validation des rapports"),
     "share_link_days": _l("durée des liens de partage"),
+    "retention_personal_years": _l("durée de conservation des données personnelles"),
 }
 
 
@@ -131,6 +132,7 @@ class SettingsDetails:
     credit_note_prefix: str
     signoff_days: int
     share_link_days: int
+    retention_personal_years: int
 
 
 def update_settings(actor: User, details: SettingsDetails) -> list[str]:

@@ -32,6 +32,7 @@ VALID_FORM = {
     "credit_note_prefix": "AV",
     "signoff_days": "7",
     "share_link_days": "30",
+    "retention_personal_years": "3",
 }
 
 
