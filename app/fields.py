@@ -63,14 +63,22 @@ def _blank(field, valuelist) -> bool:
 
 
 class DecimalInputField(StringField):
-    """A non-negative decimal typed the French way; None when left empty."""
+    """A non-negative decimal typed the French way; None when left empty.
+    Subclasses adjust the messages, the bounds and how a value is shown."""
 
     invalid_message = _l("Saisissez un nombre, par exemple 708,00.")
+    negative_message = _l("Le montant ne peut pas être négatif.")
+    too_big_message = _l("Ce nombre est trop grand.")
+    places = 2
+    maximum = MAX_AMOUNT
+    trim_zeros = False  # show "2,5" rather than "2,50"
 
-    def __init__(self, *args, places: int = 2, maximum: Decimal = MAX_AMOUNT, **kwargs):
+    def __init__(self, *args, places: int | None = None, maximum: Decimal | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.places = places
-        self.maximum = maximum
+        if places is not None:
+            self.places = places
+        if maximum is not None:
+            self.maximum = maximum
 
     def process_formdata(self, valuelist):
         self.data = None
@@ -82,9 +90,9 @@ class DecimalInputField(StringField):
         except ValueError as error:
             raise ValueError(str(self.invalid_message)) from error
         if value < 0:
-            raise ValueError(str(_l("Le montant ne peut pas être négatif.")))
+            raise ValueError(str(self.negative_message))
         if value > self.maximum:
-            raise ValueError(str(_l("Ce nombre est trop grand.")))
+            raise ValueError(str(self.too_big_message))
         quantum = Decimal(1).scaleb(-self.places)
         if value != value.quantize(quantum):
             raise ValueError(str(_l("Au plus %(places)s décimales.", places=self.places)))
@@ -95,7 +103,10 @@ class DecimalInputField(StringField):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        return f"{self.data:.{self.places}f}".replace(".", ",")
+        text = f"{self.data:.{self.places}f}"
+        if self.trim_zeros:
+            text = text.rstrip("0").rstrip(".")
+        return text.replace(".", ",")
 
 
 class DateField(_DateField):

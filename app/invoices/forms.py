@@ -26,7 +26,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
-from app.fields import DateField, MoneyField, MonthField, parse_decimal
+from app.fields import DateField, DecimalInputField, MoneyField, MonthField
 from app.invoices.models import InvoiceKind, LineKind
 from app.invoices.services import MAX_LINES, LineInput
 
@@ -42,50 +42,25 @@ def _optional_int(value):
     return int(value)
 
 
-class _NumberField(StringField):
+class _NumberField(DecimalInputField):
     """A non-negative decimal typed the French way ("2,5"); None when empty."""
 
-    invalid = _l("Saisissez un nombre, par exemple 2,5.")
-    negative = _l("Ce nombre ne peut pas être négatif.")
-    too_big = _l("Ce nombre est trop grand.")
+    invalid_message = _l("Saisissez un nombre, par exemple 2,5.")
+    negative_message = _l("Ce nombre ne peut pas être négatif.")
     maximum = Decimal("99999")
-    places = 2
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if not valuelist or not (valuelist[0] or "").strip():
-            return
-        try:
-            value = parse_decimal(valuelist[0])
-        except ValueError as error:
-            raise ValueError(str(self.invalid)) from error
-        if value < 0:
-            raise ValueError(str(self.negative))
-        if value > self.maximum:
-            raise ValueError(str(self.too_big))
-        if value != value.quantize(Decimal(1).scaleb(-self.places)):
-            raise ValueError(_("Au plus %(places)s décimales.", places=self.places))
-        self.data = value
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        text = f"{self.data:.{self.places}f}".rstrip("0").rstrip(".")
-        return text.replace(".", ",")
+    trim_zeros = True
 
 
 class QuantityField(_NumberField):
-    invalid = _l("Saisissez une quantité, par exemple 1 ou 2,5.")
-    negative = _l("La quantité ne peut pas être négative : une correction passe par un avoir.")
-    too_big = _l("Quantité trop grande.")
+    invalid_message = _l("Saisissez une quantité, par exemple 1 ou 2,5.")
+    negative_message = _l("La quantité ne peut pas être négative : une correction passe par un avoir.")
+    too_big_message = _l("Quantité trop grande.")
 
 
 class VatRateField(_NumberField):
-    invalid = _l("Saisissez un taux, par exemple 20 ou 5,5.")
-    negative = _l("Un taux de TVA entre 0 et 100 %.")
-    too_big = _l("Un taux de TVA entre 0 et 100 %.")
+    invalid_message = _l("Saisissez un taux, par exemple 20 ou 5,5.")
+    negative_message = _l("Un taux de TVA entre 0 et 100 %.")
+    too_big_message = _l("Un taux de TVA entre 0 et 100 %.")
     maximum = Decimal(100)
 
 

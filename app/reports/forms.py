@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from app.fields import MonthField, parse_decimal
+from app.fields import DecimalInputField, MonthField
 from app.reports.services import HIGHLIGHTS_MAX, MESSAGE_MAX, FigureInput
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
@@ -40,29 +40,14 @@ class CountField(StringField):
         return "" if self.data is None else str(self.data)
 
 
-class PercentField(StringField):
+class PercentField(DecimalInputField):
     """A percentage from 0 to 100 ("4,5", "4,5 %"), two decimals at most."""
 
-    def process_formdata(self, valuelist):
-        self.data = None
-        if not valuelist or not (valuelist[0] or "").strip():
-            return
-        try:
-            value = parse_decimal(valuelist[0])
-        except ValueError as error:
-            raise ValueError(str(_l("Saisissez un pourcentage, par exemple 4,5."))) from error
-        if not Decimal(0) <= value <= Decimal(100):
-            raise ValueError(str(_l("Un pourcentage entre 0 et 100.")))
-        if value != value.quantize(Decimal("0.01")):
-            raise ValueError(str(_l("Au plus 2 décimales.")))
-        self.data = value
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return f"{self.data:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    invalid_message = _l("Saisissez un pourcentage, par exemple 4,5.")
+    negative_message = _l("Un pourcentage entre 0 et 100.")
+    too_big_message = _l("Un pourcentage entre 0 et 100.")
+    maximum = Decimal(100)
+    trim_zeros = True
 
 
 class FigureForm(Form):
