@@ -12,6 +12,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.clients.models import Client
+from app.documents import rendering
 from app.extensions import db
 from app.invoices.models import Invoice, InvoiceKind, InvoiceStatus, RenderState
 from app.money import ZERO
@@ -42,8 +43,6 @@ RENDER_LABELS = {
     RenderState.DONE: _l("Prêt"),
     RenderState.FAILED: _l("Échec"),
 }
-RENDER_PERCENT = {RenderState.QUEUED: 15, RenderState.RENDERING: 60}
-PENDING_STATES = (RenderState.QUEUED, RenderState.RENDERING)
 
 
 def status_label(invoice: Invoice, today: date) -> str:
@@ -59,17 +58,7 @@ def status_badge(invoice: Invoice, today: date) -> str:
 
 def render_status(invoice: Invoice) -> dict:
     """The JSON the page's poller reads (app/static/js/relais.js)."""
-    state = invoice.render_state
-    failed = state == RenderState.FAILED
-    return {
-        "finished": state not in PENDING_STATES,
-        "percent": RENDER_PERCENT.get(state, 100),
-        "state": state,
-        "fields": {
-            "state": str(RENDER_LABELS.get(state, state)),
-            "error": (invoice.render_error or str(_l("Raison inconnue."))) if failed else "",
-        },
-    }
+    return rendering.render_status(invoice, RENDER_LABELS)
 
 
 # -- filters ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.clients.models import Client
 from app.contracts.models import Contract
+from app.documents.rendering import RenderState
 from app.extensions import db
 from app.money import ZERO
 
@@ -59,14 +60,6 @@ class CeilingDecision(StrEnum):
     PENDING = "pending"  # past it: the lead must decide before issuing
     CONFIRMED = "confirmed"  # bill it all
     CAPPED = "capped"  # bill up to the ceiling
-
-
-class RenderState(StrEnum):
-    IDLE = "idle"
-    QUEUED = "queued"
-    RENDERING = "rendering"
-    DONE = "done"
-    FAILED = "failed"
 
 
 class LineKind(StrEnum):

@@ -19,6 +19,7 @@ from app.access import install_client_scope, lead_required, roles_required
 from app.agency.services import get_settings
 from app.contracts.models import Contract
 from app.contracts.services import client_contracts, terms_for_month, terms_on
+from app.documents.rendering import PENDING_STATES
 from app.documents.services import get_document
 from app.documents.views import document_response
 from app.extensions import db
@@ -343,7 +344,7 @@ def show(invoice_id: int):
         blockers=blockers,
         credit_notes=credit_notes,
         status=listing.render_status(invoice),
-        pending=invoice.render_state in listing.PENDING_STATES,
+        pending=invoice.render_state in PENDING_STATES,
         cancel_form=CancelForm(formdata=None),
         today=today(),
         preview=preview_available(),
@@ -366,7 +367,7 @@ def render(invoice_id: int):
         flash(_("Un brouillon n'a pas de PDF : émettez d'abord la facture."), "error")
     elif invoice.pdf_sha256 is not None:
         flash(_("Le PDF de cette facture existe déjà ; il ne change plus."), "info")
-    elif invoice.render_state in listing.PENDING_STATES:
+    elif invoice.render_state in PENDING_STATES:
         flash(_("Le PDF de cette facture est déjà en préparation."), "info")
     else:
         request_render(invoice)

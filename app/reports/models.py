@@ -19,22 +19,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.clients.models import Client
 from app.contracts.models import Contract
+from app.documents.rendering import RenderState
 from app.extensions import db
 
 
 class ReportStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
-
-
-class RenderState(StrEnum):
-    """Where the report's PDF job is (its outcome lives here, not in RQ)."""
-
-    IDLE = "idle"
-    QUEUED = "queued"
-    RENDERING = "rendering"
-    DONE = "done"
-    FAILED = "failed"
 
 
 class SignoffState(StrEnum):

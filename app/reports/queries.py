@@ -8,13 +8,13 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from flask import abort
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.clients.models import Client
 from app.contracts.forms import CHANNEL_LABELS
+from app.documents import rendering
 from app.extensions import db
 from app.reports.models import (
     ChannelFigure,
@@ -35,8 +35,6 @@ RENDER_LABELS = {
     RenderState.DONE: _l("PDF prêt"),
     RenderState.FAILED: _l("Échec du rendu"),
 }
-RENDER_PERCENT = {RenderState.QUEUED: 10, RenderState.RENDERING: 50}
-PENDING_STATES = (RenderState.QUEUED, RenderState.RENDERING)
 
 SIGNOFF_LABELS = {
     SignoffState.PENDING: _l("En attente de validation"),
@@ -52,17 +50,7 @@ def render_label(state: str) -> str:
 
 def render_status(report: Report) -> dict:
     """The JSON the page's poller reads (app/static/js/relais.js)."""
-    state = report.render_state
-    failed = state == RenderState.FAILED
-    return {
-        "finished": state not in PENDING_STATES,
-        "percent": RENDER_PERCENT.get(state, 100),
-        "state": state,
-        "fields": {
-            "state": render_label(state),
-            "error": (report.render_error or _("Raison inconnue.")) if failed else "",
-        },
-    }
+    return rendering.render_status(report, RENDER_LABELS)
 
 
 def signoff_deadline(report: Report, signoff_days: int) -> datetime | None:

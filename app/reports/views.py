@@ -13,6 +13,7 @@ from app.agency.services import get_settings
 from app.auth.models import Role
 from app.contracts.models import Contract
 from app.contracts.services import client_contracts
+from app.documents.rendering import PENDING_STATES
 from app.documents.services import get_document
 from app.documents.views import content_disposition, document_response
 from app.extensions import db
@@ -179,7 +180,7 @@ def show(report_id: int):
         channels=channels,
         previous=queries.previous_figures(report),
         status=queries.render_status(report),
-        pending=report.render_state in queries.PENDING_STATES,
+        pending=report.render_state in PENDING_STATES,
         signoff=effective_signoff(report, settings.signoff_days),
         signoff_days=settings.signoff_days,
         deadline=queries.signoff_deadline(report, settings.signoff_days),
@@ -210,7 +211,7 @@ def render(report_id: int):
     report = _staff_report(report_id)
     if not can_edit(current_user, report):
         abort(403)
-    if report.render_state in queries.PENDING_STATES:
+    if report.render_state in PENDING_STATES:
         flash(_("Un PDF de ce rapport est déjà en préparation."), "info")
         return redirect(url_for("reports.show", report_id=report.id))
     request_render(report)
@@ -227,7 +228,7 @@ def render(report_id: int):
 @bp.route("/clients/<int:client_id>/reports/<int:report_id>/publish", methods=["POST"])
 def publish(report_id: int):
     report = _lead_report(report_id)
-    if report.render_state in queries.PENDING_STATES:
+    if report.render_state in PENDING_STATES:
         flash(_("Un PDF de ce rapport est déjà en préparation : attendez qu'il soit prêt."), "info")
         return redirect(url_for("reports.show", report_id=report.id))
     try:
