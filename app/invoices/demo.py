@@ -30,7 +30,8 @@ from app.contracts.models import Contract
 from app.extensions import db
 from app.invoices import services
 from app.invoices.models import CeilingDecision, Invoice, PaymentMethod
-from app.invoices.services import InvoiceError, decide_ceiling, draft_for_month, issue_invoice, record_payment
+from app.invoices.receipts import record_payment
+from app.invoices.services import InvoiceError, decide_ceiling, draft_for_month, issue_invoice
 from app.money import to_cents
 from app.timesheets.calendar import month_end
 from app.timesheets.models import MonthLock

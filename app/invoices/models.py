@@ -35,6 +35,7 @@ from app.contracts.models import Contract
 from app.documents.rendering import RenderState
 from app.extensions import db
 from app.money import ZERO
+from app.timeutil import utcnow
 
 
 class InvoiceKind(StrEnum):
@@ -240,6 +241,18 @@ class Invoice(db.Model):
 
     def display_status(self, today: date) -> str:
         return "overdue" if self.is_overdue(today) else self.status
+
+    def settle(self) -> None:
+        """Set the payment state from the amounts paid and credited (a
+        cancelled invoice stays cancelled)."""
+        if self.status == InvoiceStatus.CANCELLED:
+            return
+        if self.amount_paid >= self.total_ttc - self.amount_credited:
+            self.status = InvoiceStatus.PAID
+            self.paid_at = self.paid_at or utcnow()
+        else:
+            self.status = InvoiceStatus.PARTLY_PAID if self.amount_paid > 0 else InvoiceStatus.ISSUED
+            self.paid_at = None
 
     @property
     def available(self) -> bool:

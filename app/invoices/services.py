@@ -31,13 +31,11 @@ from app.invoices.models import (
     InvoiceLine,
     InvoiceStatus,
     LineKind,
-    Payment,
-    PaymentMethod,
     RenderState,
 )
 from app.invoices.numbering import NumberingError, take_number
 from app.jobs import enqueue
-from app.money import CENT, ZERO, hours, line_total, to_cents, vat_on
+from app.money import CENT, ZERO, hours, line_total, vat_on
 from app.timesheets.calendar import month_end, month_start
 from app.timesheets.services import lock_month
 from app.timeutil import today as agency_today
@@ -721,7 +719,7 @@ def _apply_credit(credit_note: Invoice) -> None:
     if invoice.amount_credited >= invoice.total_ttc:
         invoice.status = InvoiceStatus.CANCELLED
     else:
-        _settle(invoice)
+        invoice.settle()
 
 
 def credit_notes_of(invoice: Invoice) -> list[Invoice]:
@@ -732,96 +730,3 @@ def credit_notes_of(invoice: Invoice) -> list[Invoice]:
             .order_by(Invoice.issue_date, Invoice.id)
         )
     )
-
-
-# -- payments ---------------------------------------------------------------------------
-
-
-def _settle(invoice: Invoice) -> None:
-    """The payment state from the amounts."""
-    if invoice.status == InvoiceStatus.CANCELLED:
-        return
-    owed = invoice.total_ttc - invoice.amount_credited
-    if invoice.amount_paid >= owed:
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_at = invoice.paid_at or utcnow()
-    else:
-        invoice.status = InvoiceStatus.PARTLY_PAID if invoice.amount_paid > 0 else InvoiceStatus.ISSUED
-        invoice.paid_at = None
-
-
-def record_payment(
-    actor: User | None,
-    invoice: Invoice,
-    *,
-    amount: Decimal,
-    received_on: date,
-    method: str = PaymentMethod.TRANSFER,
-    reference: str = "",
-    external_id: str | None = None,
-    strict: bool = True,
-) -> Payment | None:
-    """Money received (or refunded, `amount` < 0) against an issued invoice.
-
-    `external_id` (a Stripe object) makes it idempotent: seen before, nothing
-    happens and None is returned. `strict` (payments typed by a lead) refuses
-    more than is left to pay; money that did arrive by card is recorded
-    whatever the state (and never moves a paid invoice back).
-    """
-    if method not in set(PaymentMethod):
-        raise InvoiceError(_("Mode de paiement inconnu."))
-    amount = to_cents(Decimal(amount))
-    if amount == 0:
-        raise InvoiceError(_("Indiquez un montant."))
-    if abs(amount) > MAX_AMOUNT:
-        raise InvoiceError(_("Montant trop élevé."))
-    if received_on > agency_today():
-        raise InvoiceError(_("La date de réception ne peut pas être dans le futur."))
-    locked = db.session.scalar(
-        select(Invoice)
-        .where(Invoice.id == invoice.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if external_id is not None:
-        seen = db.session.scalar(select(Payment.id).where(Payment.external_id == external_id))
-        if seen is not None:
-            return None
-    if locked.is_draft or locked.is_credit_note:
-        raise InvoiceError(_("Un paiement se rapporte à une facture émise."))
-    if strict:
-        if amount > 0 and locked.status in (InvoiceStatus.PAID, InvoiceStatus.CANCELLED):
-            raise InvoiceError(_("Cette facture n'a plus rien à payer."))
-        if amount > locked.amount_due:
-            raise InvoiceError(
-                _("Le montant dépasse le reste à payer (%(left)s).", left=_money(locked.amount_due))
-            )
-    if amount < 0 and -amount > locked.amount_paid:
-        raise InvoiceError(_("Un remboursement ne dépasse pas ce qui a été payé."))
-    payment = Payment(
-        client_id=locked.client_id,
-        invoice=locked,
-        amount=amount,
-        method=method,
-        received_on=received_on,
-        reference=(reference or "").strip()[:120],
-        external_id=external_id,
-        recorded_by_id=actor.id if actor else None,
-    )
-    db.session.add(payment)
-    locked.amount_paid = locked.amount_paid + amount
-    _settle(locked)
-    record(
-        actor,
-        "invoice.payment" if amount > 0 else "invoice.refund",
-        locked,
-        client_id=locked.client_id,
-        summary=_(
-            "Paiement de %(amount)s enregistré sur %(number)s", amount=_money(amount), number=locked.number
-        )
-        if amount > 0
-        else _("Remboursement de %(amount)s sur %(number)s", amount=_money(-amount), number=locked.number),
-        data={"amount": str(amount), "method": method, "external_id": external_id},
-    )
-    db.session.flush()
-    return payment

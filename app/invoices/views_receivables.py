@@ -18,6 +18,7 @@ from app.extensions import db
 from app.formatting import money
 from app.invoices import bp, export, listing
 from app.invoices.models import Invoice, InvoiceStatus
+from app.invoices.receipts import record_payment
 from app.invoices.receivables import (
     BUCKETS,
     SORTS,
@@ -28,7 +29,7 @@ from app.invoices.receivables import (
 )
 from app.invoices.receivables_forms import METHOD_LABELS, PaymentForm
 from app.invoices.reminders import next_reminder_at, send_reminder
-from app.invoices.services import InvoiceError, get_invoice_or_404, record_payment
+from app.invoices.services import InvoiceError, get_invoice_or_404
 from app.timesheets.calendar import add_months, month_start, parse_month
 from app.timeutil import today
 

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from app.auth.models import Role, User
 from app.extensions import db
 from app.invoices.models import Invoice, InvoiceStatus, Payment, PaymentMethod
-from app.invoices.services import InvoiceError, record_payment
+from app.invoices.receipts import record_payment
+from app.invoices.services import InvoiceError
 from app.mail import in_language_of, send_mail
 from app.mail_links import external_url
 from app.payments import stripe_adapter as adapter

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from app.extensions import db as _db
+from app.invoices.receipts import record_payment
 from app.invoices.receivables import contract_year
 from app.invoices.services import (
     LineInput,
@@ -20,7 +21,6 @@ from app.invoices.services import (
     decide_ceiling,
     draft_for_month,
     issue_invoice,
-    record_payment,
 )
 from app.timeutil import today
 from tests.factories import (

@@ -14,7 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 from app.extensions import db as _db
-from app.invoices.services import LineInput, create_credit_note, issue_invoice, record_payment
+from app.invoices.receipts import record_payment
+from app.invoices.services import LineInput, create_credit_note, issue_invoice
 from app.timesheets.calendar import add_months, month_start
 from app.timeutil import today
 from tests.factories import (

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.extensions import db as _db
 from app.invoices.models import Invoice, InvoiceStatus, Payment
+from app.invoices.receipts import record_payment
 from app.invoices.receivables import receivable_totals
-from app.invoices.services import LineInput, create_credit_note, issue_invoice, record_payment
+from app.invoices.services import LineInput, create_credit_note, issue_invoice
 from app.timeutil import today, utcnow
 from tests.factories import (
     assign,

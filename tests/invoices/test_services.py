@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from app.extensions import db as _db
 from app.invoices.guards import FrozenInvoiceError
 from app.invoices.models import CeilingDecision, Invoice, InvoiceStatus, Payment
+from app.invoices.receipts import record_payment
 from app.invoices.services import (
     InvoiceError,
     LineInput,
@@ -22,7 +23,6 @@ from app.invoices.services import (
     draft_for_month,
     draft_month_invoices,
     issue_invoice,
-    record_payment,
     update_draft,
     vat_groups,
 )

@@ -22,7 +22,8 @@ from app.documents.services import store_document
 from app.extensions import db as _db
 from app.invoices import services as invoice_services
 from app.invoices.models import Invoice, RenderState
-from app.invoices.services import LineInput, create_credit_note, issue_invoice, record_payment
+from app.invoices.receipts import record_payment
+from app.invoices.services import LineInput, create_credit_note, issue_invoice
 from app.reports.models import ReportMessage, ReportStatus, ReportVersion
 from app.reports.services import create_share_link
 from app.timesheets.models import MonthLock

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.invoices.models import InvoiceStatus
-from app.invoices.services import InvoiceError, record_payment
+from app.invoices.receipts import record_payment
+from app.invoices.services import InvoiceError
 from app.payments import services, stripe_adapter
 from app.payments.models import CardPaymentIntent
 from app.payments.services import card_payments_enabled, start_card_payment

@@ -17,7 +17,7 @@ from app.clients.models import Client
 from app.contracts.models import Contract
 from app.extensions import db as _db
 from app.invoices.models import Invoice
-from app.invoices.services import record_payment
+from app.invoices.receipts import record_payment
 from app.reports.models import Report
 from app.timesheets.calendar import add_months, month_start
 from app.timeutil import today

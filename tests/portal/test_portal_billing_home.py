@@ -209,7 +209,7 @@ def test_a_new_client_sees_clear_empty_states(client, login_as, db):
 
 
 def test_all_paid_says_so(client, login_as, db):
-    from app.invoices.services import record_payment
+    from app.invoices.receipts import record_payment
     from app.timeutil import today
 
     company = make_client("Fromagerie Martin")

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db as _db
-from app.invoices.services import record_payment
+from app.invoices.receipts import record_payment
 from app.timesheets.calendar import add_months, month_end, month_start
 from app.timesheets.models import TimeEntry
 from app.timeutil import today
