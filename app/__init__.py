@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from flask import Flask, g, has_request_context, render_template, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, formatting, jobs, security
 from app.config import Config, DevelopmentConfig, from_environment
@@ -44,6 +46,11 @@ def configure(app: Flask, config: type[Config] | None, overrides: dict[str, Any]
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "relais.sqlite3")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    # Migrations, backups and restores connect as the tables' owner; the app
+    # itself as a role held to row-level security (app/rls.py).
+    app.config["DATABASE_OWNER_URL"] = normalise_database_url(
+        app.config.get("DATABASE_OWNER_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
@@ -73,6 +80,7 @@ def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 
     db.init_app(app)
+    access.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -149,6 +157,11 @@ def register_blueprints(app: Flask) -> None:
 def register_error_handlers(app: Flask) -> None:
     def render_error(code: int):
         def handler(error: Exception):
+            if code == 500:
+                # The error may have broken the transaction (a connection the
+                # database dropped): the page itself must not need it.
+                with suppress(SQLAlchemyError):
+                    db.session.rollback()
             return render_template(f"errors/{code}.html", error=error), code
 
         return handler
@@ -162,6 +175,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    app.before_request(access.scope_request)
     app.before_request(access.require_login_by_default)
     security.init_app(app)  # headers, cookies, uploads too large
 

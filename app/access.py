@@ -4,17 +4,25 @@ Every query of client-owned data is filtered through `client_scope()` or goes
 through `get_client_or_404()`; no other module writes a membership filter.
 Unknown users and unknown roles see nothing (deny by default). An object the
 user may not see answers 404; one it sees but may not change answers 403.
+
+The same rules give each request, job and command its `Scope`, the clients
+whose rows PostgreSQL itself lets through (app/rls.py): the second wall, for
+the day a view, a job or a query forgets the first.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import date
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, abort, g, has_app_context, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.exc import SQLAlchemyError
 
+from app import rls
 from app.auth.models import Role, User
 from app.clients.models import Client, ClientMember, CMAssignment
 from app.extensions import db, login_manager
@@ -217,3 +225,118 @@ def check_client_routes_are_scoped(app: Any) -> None:
                     f"route {rule.rule} takes client_id but blueprint {bp_name!r} "
                     "has no client scope: call access.install_client_scope(bp)"
                 )
+
+
+# -- the scope the database enforces ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The clients whose rows the current request, job or command may read
+    or write: every client (`clients` None) or those of the set (empty:
+    none). `reason` says who or what it is for, in logs and errors."""
+
+    clients: frozenset[int] | None
+    reason: str = ""
+
+    @property
+    def setting(self) -> str:
+        """The value of PostgreSQL's `relais.scope` setting."""
+        if self.clients is None:
+            return "all"
+        return ",".join(str(client_id) for client_id in sorted(self.clients))
+
+
+NO_SCOPE = Scope(frozenset(), "nobody")
+
+
+def system_scope(reason: str) -> Scope:
+    """Every client: for work that no user starts (month close, webhooks,
+    jobs, commands), which says what it is in `reason`."""
+    return Scope(None, reason)
+
+
+def client_scope_of(client_id: int, reason: str) -> Scope:
+    return Scope(frozenset({client_id}), reason)
+
+
+def scope_for(user: User | None = None) -> Scope:
+    """The scope of `user`: a lead's admits every client; a CM's or a client
+    user's, exactly the clients `visible_clients_clause` admits."""
+    user = _user(user)
+    if user is None or user.role not in (Role.LEAD, Role.CM, Role.CLIENT):
+        return NO_SCOPE
+    if user.role == Role.LEAD:
+        return Scope(None, f"lead {user.id}")
+    with using_scope(RULES_SCOPE):
+        return _member_scope(user)
+
+
+# The access rules read memberships of every client: their own query runs in
+# this scope, which the user's then replaces.
+RULES_SCOPE = Scope(None, "access rules")
+
+
+def _member_scope(user: User) -> Scope:
+    ids = db.session.scalars(select(Client.id).where(visible_clients_clause(user))).all()
+    return Scope(frozenset(ids), f"{user.role} {user.id}")
+
+
+def current_scope() -> Scope:
+    """The scope of the current app context; none outside one (fail closed)."""
+    if not has_app_context():
+        return NO_SCOPE
+    return g.get("relais_scope", NO_SCOPE)
+
+
+def set_scope(scope: Scope) -> None:
+    """Make `scope` the current one, for the rest of the app context and the
+    transaction under way."""
+    g.relais_scope = scope
+    _apply_now(scope)
+
+
+def _apply_now(scope: Scope) -> None:
+    session = db.session()
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        session.execute(rls.SET_SCOPE, {"scope": scope.setting})
+
+
+@contextmanager
+def using_scope(scope: Scope) -> Iterator[Scope]:
+    """`scope` for the block, then the previous one again."""
+    previous = current_scope()
+    set_scope(scope)
+    try:
+        yield scope
+    finally:
+        g.relais_scope = previous
+        # A failed transaction cannot take it: it is rolled back, and the
+        # next one begins in the previous scope.
+        with suppress(SQLAlchemyError):
+            _apply_now(previous)
+
+
+def scope_request() -> None:
+    """App-wide before_request: the logged-in user's scope (none for anyone
+    else) for every transaction of the request. As `scope_for`, without
+    going back to no scope between the rules' query and the user's."""
+    if request.endpoint == "static":
+        return None  # no database there: nobody to look up
+    user = _user(None)
+    if user is None or user.role not in (Role.CM, Role.CLIENT):
+        set_scope(scope_for(user))
+        return None
+    set_scope(RULES_SCOPE)
+    try:
+        scope = _member_scope(user)
+    except BaseException:
+        set_scope(NO_SCOPE)
+        raise
+    set_scope(scope)
+    return None
+
+
+def init_app(app: Any) -> None:
+    """Scope each transaction of the app's session, on PostgreSQL."""
+    rls.install(db.session, lambda: current_scope().setting)

@@ -8,6 +8,7 @@
     worker         an RQ worker with the app configured (needs REDIS_URL)
     backup         a consistent backup of the database, documents included
     restore        the database replaced by such a backup (asks first)
+    app-role       the PostgreSQL role the app connects as, held to row-level security
 
 Commands call services and commit once at their end; errors are
 click.ClickException (a message, exit status 1) and leave nothing behind.
@@ -16,9 +17,13 @@ click.ClickException (a message, exit status 1) and leave nothing behind.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -28,7 +33,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.access import visible_clients
+from app.access import system_scope, using_scope, visible_clients
 from app.audit.services import record
 from app.auth.models import Role, User
 from app.auth.services import AccountError, check_new_password, hash_password, normalise_email, role_label
@@ -40,6 +45,18 @@ from app.timeutil import today
 ROLES = (Role.LEAD, Role.CM, Role.CLIENT)
 
 
+def system_scoped(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command in the system's scope (app/access.py): no user's
+    request starts it, so it says so instead of inheriting none."""
+
+    @wraps(command)
+    def scoped(*args: Any, **kwargs: Any) -> Any:
+        with using_scope(system_scope(f"command {command.__name__}")):
+            return command(*args, **kwargs)
+
+    return scoped
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
@@ -49,6 +66,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(reconcile_payments_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(app_role_command)
 
 
 def create_account(
@@ -121,6 +139,7 @@ CREATED_LABELS = {
 @click.option("--json", "as_json", is_flag=True, help="Print only the logins and clients, as JSON.")
 @click.option("--force", is_flag=True, help="Also on a database that has other accounts.")
 @with_appcontext
+@system_scoped
 def seed_demo_command(as_json: bool, force: bool) -> None:
     """Build the demo agency (idempotent) and print its logins."""
     from app.demo import foreign_accounts, seed_demo
@@ -193,6 +212,7 @@ def _logins_table(logins: list[dict], client_count: int) -> str:
 @click.option("--client", "client_name", default=None, help="The company of a client user (its exact name).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @with_appcontext
+@system_scoped
 def create_user_command(
     email: str, name: str, role: str, client_name: str | None, password_stdin: bool
 ) -> None:
@@ -235,6 +255,7 @@ def _month(value: str | None) -> date:
 @click.argument("month", required=False)
 @click.option("--no-wait", is_flag=True, help="Ne pas attendre la fin des rapports (workers RQ).")
 @with_appcontext
+@system_scoped
 def close_month_command(month: str | None, no_wait: bool) -> None:
     """Close MONTH (AAAA-MM; default: last month): lock every running
     contract's time, make and render its report, draft its invoice. Idempotent."""
@@ -280,6 +301,7 @@ def close_month_command(month: str | None, no_wait: bool) -> None:
 @click.command("daily-checks")
 @click.option("--day", "day_", help="Jour vérifié (AAAA-MM-JJ ; par défaut aujourd'hui).")
 @with_appcontext
+@system_scoped
 def daily_checks_command(day_: str | None) -> None:
     """Remind CMs of clients with nothing logged for two working days."""
     from app.timesheets.alerts import check_inactivity
@@ -313,6 +335,7 @@ def worker_command(queues: tuple[str, ...], burst: bool) -> None:
 
 @click.command("reconcile-payments")
 @with_appcontext
+@system_scoped
 def reconcile_payments_command() -> None:
     """Re-read at Stripe the card payments of invoices still waiting, record
     those that succeeded, and retry webhook events left unhandled."""
@@ -334,13 +357,14 @@ def reconcile_payments_command() -> None:
 @click.command("backup")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @with_appcontext
+@system_scoped
 def backup_command(path: Path | None) -> None:
     """Write a consistent backup of the database, documents included (PATH: a
     new file, or a folder; by default instance/backups/)."""
     from app.lifecycle.backup import BackupError, Target, backup, default_path, size_label
     from app.timeutil import utcnow
 
-    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    url = current_app.config["DATABASE_OWNER_URL"]
     try:
         target = Target.of(url)
         if path is None or path.is_dir():
@@ -356,12 +380,13 @@ def backup_command(path: Path | None) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace the database without asking.")
 @with_appcontext
+@system_scoped
 def restore_command(path: Path, yes: bool) -> None:
     """Replace the whole database by a backup made with `flask backup` (stop
     the web and worker processes first)."""
     from app.lifecycle.backup import BackupError, check_backup, restore, verify_documents
 
-    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    url = current_app.config["DATABASE_OWNER_URL"]
     try:
         check_backup(url, path)
     except BackupError as error:
@@ -384,3 +409,47 @@ def restore_command(path: Path, yes: bool) -> None:
             f"SHA-256 : {', '.join(broken[:5])}"
         )
     click.echo(f"Base restaurée depuis {path} : {count} document(s) vérifié(s) (SHA-256).")
+
+
+@click.command("app-role")
+@click.argument("name")
+@click.option(
+    "--password-env",
+    metavar="VARIABLE",
+    help="Set the role's password from this environment variable (never on the command line).",
+)
+@with_appcontext
+def app_role_command(name: str, password_env: str | None) -> None:
+    """Create or update NAME, the PostgreSQL role the app connects as
+    (DATABASE_URL): it owns no table, is no superuser, cannot bypass
+    row-level security. Run as the tables' owner (DATABASE_OWNER_URL),
+    after `flask db upgrade`."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    from app.rls import AppRoleError, grant_app_role
+
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise click.BadParameter(
+                f"la variable {password_env} est vide ou absente", param_hint="--password-env"
+            )
+    owner = create_engine(current_app.config["DATABASE_OWNER_URL"], poolclass=NullPool)
+    if owner.dialect.name != "postgresql":
+        raise click.ClickException("SQLite : pas de rôle ni de sécurité au niveau des lignes, rien à faire.")
+    try:
+        with owner.begin() as connection:
+            grant_app_role(connection, name, password)
+    except AppRoleError as error:
+        raise click.ClickException(str(error)) from error
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"PostgreSQL a refusé : {getattr(error, 'orig', error)}") from error
+    finally:
+        owner.dispose()
+    click.echo(
+        f"Rôle {name} prêt : sans table à lui, soumis à la sécurité des lignes. "
+        f"L'application s'y connecte par DATABASE_URL ; les migrations par DATABASE_OWNER_URL."
+    )

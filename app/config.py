@@ -19,6 +19,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RELAIS_ENV": ("RELAIS_ENV", str),
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "DATABASE_OWNER_URL": ("DATABASE_OWNER_URL", str),
     "REDIS_URL": ("REDIS_URL", str),
     "JOBS_WHEN_REDIS_DOWN": ("JOBS_WHEN_REDIS_DOWN", str),
     "JOB_TIMEOUT": ("JOB_TIMEOUT", int),
@@ -58,6 +59,10 @@ class Config:
 
     SECRET_KEY = None  # generated into instance/ when unset
     SQLALCHEMY_DATABASE_URI = None  # default set in create_app
+    # PostgreSQL: the app connects (DATABASE_URL) as a role that owns no
+    # table and is held to row-level security; migrations, backups and
+    # restores as the tables' owner (DATABASE_OWNER_URL; default: the same).
+    DATABASE_OWNER_URL = None
     # pre-ping: a connection the database dropped (restart, failover) is
     # replaced before a request uses it, so the app recovers by itself.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -257,7 +257,8 @@ def flush_spool(app: Flask) -> int:
 
 
 def run_job(path: str, *args: Any, **kwargs: Any) -> Any:
-    """Entry point of every job: resolve `path`, run it with an app context."""
+    """Entry point of every job: resolve `path`, run it with an app context,
+    in the system's scope (no user started it: app/access.py)."""
     module_name, _, func_name = path.rpartition(".")
     func = getattr(importlib.import_module(module_name), func_name)
     try:
@@ -269,12 +270,16 @@ def run_job(path: str, *args: Any, **kwargs: Any) -> Any:
 
             app = create_app()
         with app.app_context():
-            try:
-                return func(*args, **kwargs)
-            finally:
-                db.session.remove()
+            return _run_scoped(path, func, args, kwargs)
+    return _run_scoped(path, func, args, kwargs)
+
+
+def _run_scoped(path: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    from app.access import system_scope, using_scope
+
     try:
-        return func(*args, **kwargs)
+        with using_scope(system_scope(f"job {path}")):
+            return func(*args, **kwargs)
     finally:
         db.session.remove()
 

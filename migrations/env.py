@@ -16,7 +16,18 @@ logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
-    return current_app.extensions['migrate'].db.engine
+    """The tables' owner runs migrations (DATABASE_OWNER_URL); the app's own
+    role may not change the schema (app/rls.py)."""
+    engine = current_app.extensions['migrate'].db.engine
+    if engine.dialect.name != 'postgresql':
+        return engine
+    # A connection of its own, closed afterwards: its session-wide scope
+    # (below) never reaches the app's pool.
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    owner_url = current_app.config.get('DATABASE_OWNER_URL') or engine.url
+    return create_engine(owner_url, poolclass=NullPool)
 
 
 def get_engine_url():
@@ -92,6 +103,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Row-level security is forced, on the owner too: a data
+            # migration reads and writes every client's rows.
+            connection.exec_driver_sql("SELECT set_config('relais.scope', 'all', false)")
+            connection.commit()
         # SQLite alters tables by copying them ("batch" mode).
         conf_args.setdefault("render_as_batch", connection.dialect.name == "sqlite")
         context.configure(

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 
-from app import create_app
+from app import access, create_app
 from app.config import TestConfig
 from app.extensions import db as _db
 from app.extensions import limiter
@@ -28,23 +28,30 @@ TEST_DB_NAME = os.environ.get("RELAIS_TEST_DB", "relais_test")
 
 
 def build_schema(app) -> None:
-    """Drop whatever is there and run every migration (or create_all if the
-    project has none yet)."""
+    """Drop whatever is there and run every migration as the owner; on
+    PostgreSQL, then grant the app's role what it needs (app/rls.py)."""
     from flask_migrate import upgrade
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from app import rls
 
     with app.app_context():
         engine = _db.engine
         if engine.dialect.name == "postgresql":
-            with engine.begin() as conn:
+            owner = create_engine(app.config["DATABASE_OWNER_URL"])
+            with owner.begin() as conn:
                 conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
+            upgrade()
+            app_role = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).username
+            if app_role != owner.url.username:
+                with owner.begin() as conn:
+                    rls.grant_app_role(conn, app_role)
+            owner.dispose()
         else:
             _db.drop_all()
-        versions = Path(app.root_path).parent / "migrations" / "versions"
-        if any(versions.glob("*.py")):
             upgrade()
-        else:
-            _db.create_all()
         engine.dispose()
 
 
@@ -73,7 +80,7 @@ def app(database_url: str, redis_url: str | None, test_dirs: Path):
     app = create_app(
         TestConfig,
         {
-            "SQLALCHEMY_DATABASE_URI": database_url,
+            **services.database_settings(database_url),
             # Jobs run in-process in most tests; job tests use a real worker.
             "REDIS_URL": None,
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",
@@ -116,6 +123,9 @@ def db(app) -> Iterator:
         engines[None] = connection
         _db.session.remove()
         _db.session.configure(join_transaction_mode="create_savepoint")
+        # The test itself writes and reads every client's rows, as a command
+        # would; its requests and jobs take their own scopes.
+        access.set_scope(access.system_scope("test"))
         try:
             yield _db
         finally:
@@ -137,7 +147,19 @@ class IsolatedClient(FlaskClient):
         response = contextvars.Context().run(super().open, *args, **kwargs)
         if has_app_context():  # not inside a redirect followed by an outer open()
             _db.session.expire_all()
+            _rescope_shared_connection()
         return response
+
+
+def _rescope_shared_connection() -> None:
+    """The request's scope outlives its SAVEPOINT on the connection every
+    session shares: the test's own comes back (on the driver's connection,
+    which count_queries does not count: no request issued it)."""
+    connection = _db.engines[None]
+    if isinstance(connection, Connection) and connection.dialect.name == "postgresql":
+        connection.connection.driver_connection.execute(
+            "SELECT set_config('relais.scope', %s, true)", (access.current_scope().setting,)
+        )
 
 
 @pytest.fixture
@@ -198,11 +220,14 @@ def outbox(app) -> Outbox:
 
 @pytest.fixture
 def count_queries(app, db):
-    """with count_queries() as counter: ...; counter.count"""
+    """with count_queries() as counter: ...; counter.count (and, apart,
+    counter.scope_count: PostgreSQL's scope settings, one per transaction
+    and a few per request, whatever the data)"""
     from contextlib import contextmanager
 
     class Counter:
-        count = 0
+        count = 0  # statements that read or write data
+        scope_count = 0  # the transactions' scope settings (app/rls.py), apart
         statements: list[str] = []
 
     @contextmanager
@@ -212,7 +237,9 @@ def count_queries(app, db):
         connection = _db.engines[None]
 
         def before(conn, cursor, statement, parameters, context, executemany):
-            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            if statement.startswith("SELECT set_config('relais.scope'"):
+                counter.scope_count += 1
+            elif not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
                 counter.count += 1
                 counter.statements.append(statement)
 

@@ -8,6 +8,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -86,6 +88,33 @@ def database_url(name: str) -> str:
     return ""
 
 
+APP_ROLE = "relais_app"  # the role the app connects as (app/rls.py)
+
+
+def database_settings(url: str) -> dict[str, str]:
+    """The app's settings for the database at `url` (its owner's): on
+    PostgreSQL the app connects as APP_ROLE, held to row-level security, and
+    only migrations use the owner, as in production."""
+    if not url.startswith("postgresql"):
+        return {"SQLALCHEMY_DATABASE_URI": url}
+    from sqlalchemy.engine import make_url
+
+    app_url = make_url(url).set(username=APP_ROLE, password=None)
+    return {
+        "SQLALCHEMY_DATABASE_URI": app_url.render_as_string(hide_password=False),
+        "DATABASE_OWNER_URL": url,
+    }
+
+
+def database_environment(url: str) -> dict[str, str]:
+    """The same, as the environment of a `flask` or worker process."""
+    settings = database_settings(url)
+    environment = {"DATABASE_URL": settings["SQLALCHEMY_DATABASE_URI"]}
+    if "DATABASE_OWNER_URL" in settings:
+        environment["DATABASE_OWNER_URL"] = settings["DATABASE_OWNER_URL"]
+    return environment
+
+
 def redis_url() -> str | None:
     explicit = os.environ.get("TEST_REDIS_URL")
     if explicit:
@@ -110,3 +139,35 @@ def create_postgres_database(url: str) -> None:
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
+
+
+def empty_database(app) -> None:
+    """Every row of every table gone, past the freeze triggers: as the owner
+    (the app's role may not TRUNCATE). Call it in an app context."""
+    from sqlalchemy import create_engine, text
+
+    from app.extensions import db
+
+    owner = create_engine(app.config["DATABASE_OWNER_URL"])
+    try:
+        with owner.begin() as conn:
+            if owner.dialect.name == "postgresql":
+                tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+                conn.execute(text("SET session_replication_role = replica"))
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+    finally:
+        owner.dispose()
+
+
+@contextmanager
+def app_context(app) -> Iterator[None]:
+    """An app context whose session reads and writes every client's rows,
+    as a command's does (app/access.py: the system's scope)."""
+    from app import access
+
+    with app.app_context():
+        access.set_scope(access.system_scope("test"))
+        yield

@@ -109,4 +109,5 @@ def test_the_dashboard_of_100_clients_issues_at_most_15_queries(client, login_as
     client.get("/dashboard")
     with count_queries() as counter:
         assert client.get("/dashboard").status_code == 200
-    assert counter.count <= DASHBOARD_MAX_QUERIES, "\n\n".join(counter.statements)
+    # The scope's settings count too here: the issue's limit is on statements.
+    assert counter.count + counter.scope_count <= DASHBOARD_MAX_QUERIES, "\n\n".join(counter.statements)

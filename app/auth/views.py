@@ -4,6 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from app import access
 from app.access import public
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, SetPasswordForm
@@ -155,6 +156,8 @@ def _set_password_from_link(token: str, purpose: str, service, template: str, we
     user = load_token(token, purpose)
     if user is None:
         return _invalid_link(purpose)
+    # The link speaks for its account: the request sees what that user may.
+    access.set_scope(access.scope_for(user))
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:

@@ -235,3 +235,13 @@ def last_webhook():  # -> StripeEvent | None
     from app.payments.models import StripeEvent
 
     return db.session.scalar(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(1))
+
+
+def database_wall():  # -> app.rls.RoleStatus | None
+    """What the app's own connection is, for the second wall: None on
+    SQLite, where the access module's filters are the only one."""
+    from app.rls import role_status
+
+    if db.engine.dialect.name != "postgresql":
+        return None
+    return role_status(db.session.connection())

@@ -3,7 +3,14 @@ from flask_babel import gettext as _
 
 from app.access import lead_required
 from app.health import bp
-from app.health.services import RetryError, close_state, jobs_overview, last_webhook, retry_failed_job
+from app.health.services import (
+    RetryError,
+    close_state,
+    database_wall,
+    jobs_overview,
+    last_webhook,
+    retry_failed_job,
+)
 from app.jobs import redis_reachable
 
 
@@ -18,7 +25,11 @@ def jobs_backend():
 @lead_required
 def index():
     return render_template(
-        "health/index.html", jobs=jobs_overview(), close=close_state(), webhook=last_webhook()
+        "health/index.html",
+        jobs=jobs_overview(),
+        close=close_state(),
+        webhook=last_webhook(),
+        wall=database_wall(),
     )
 
 

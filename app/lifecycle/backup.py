@@ -3,7 +3,8 @@ in it): `flask --app wsgi backup [PATH]` and `flask --app wsgi restore PATH`.
 
 PostgreSQL: `pg_dump --format=custom` (one consistent snapshot) and
 `pg_restore --clean --if-exists --no-owner` in a single transaction (all or
-nothing; triggers and constraints come back after the data). SQLite: the
+nothing; triggers, constraints and row-level security come back after the
+data), both as the tables' owner (DATABASE_OWNER_URL) in the system's scope. SQLite: the
 backup API, which copies a consistent database page by page, both ways.
 
 A restore checks the file before touching anything: a missing file, or one
@@ -69,6 +70,9 @@ class Target:
         """The connection URI for pg_dump/pg_restore, and the environment that
         carries the password (never on the command line, where `ps` shows it)."""
         env = dict(os.environ)
+        # Row-level security is forced, on the owner too: the tools read and
+        # write every client's rows in the system's scope (app/rls.py).
+        env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c relais.scope=all").strip()
         if self.url.password:
             env["PGPASSWORD"] = str(self.url.password)
         uri = self.url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
@@ -119,7 +123,16 @@ def backup(url: str | URL, path: Path) -> Path:
     try:
         if target.kind == "postgresql":
             uri, env = target.libpq()
-            done = _run([pg_tool("pg_dump"), "--format=custom", f"--file={partial}", f"--dbname={uri}"], env)
+            done = _run(
+                [
+                    pg_tool("pg_dump"),
+                    "--format=custom",
+                    "--enable-row-security",
+                    f"--file={partial}",
+                    f"--dbname={uri}",
+                ],
+                env,
+            )
             if done.returncode != 0:
                 raise BackupError(_("pg_dump a échoué : %(error)s", error=done.stderr.strip()))
         else:
@@ -220,6 +233,7 @@ def restore(url: str | URL, path: Path) -> None:
                 "--no-owner",
                 "--single-transaction",
                 "--exit-on-error",
+                "--enable-row-security",
                 f"--dbname={uri}",
                 str(path),
             ],

@@ -13,6 +13,7 @@ from flask import current_app, flash, g, jsonify, redirect, render_template, req
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import access
 from app.access import install_client_scope, public, roles_required
 from app.agency.services import get_settings
 from app.auth.models import Role
@@ -149,6 +150,8 @@ def webhook():
     except adapter.WebhookError as error:
         current_app.logger.warning("stripe webhook refused: %s", error)
         return jsonify({"error": "invalid signature"}), 400
+    # Stripe is no user of ours: a signed event is the system's business.
+    access.set_scope(access.system_scope("stripe webhook"))
     if store_event(event):
         enqueue(
             "app.payments.jobs.handle_event",

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import access
 from app.access import can_view, is_assigned_on
 from app.audit.services import record
 from app.auth.models import Role, User
@@ -359,13 +360,21 @@ def revoke_share_link(actor: User, link: ShareLink) -> None:
 
 
 def find_share_link(token: str) -> ShareLink | None:
-    """The live link for `token` (not expired, not revoked), else None."""
+    """The live link for `token` (not expired, not revoked), else None.
+
+    Whoever holds the token is nobody the access rules know: the lookup runs
+    in the system's scope, and a live link then scopes the rest of the
+    request to its client alone (app/access.py)."""
     if not token or len(token) > 100:
         return None
-    link = db.session.scalar(select(ShareLink).where(ShareLink.token_sha256 == _hash(token)))
-    if link is None or link.revoked_at is not None:
-        return None
-    expires = link.expires_at if link.expires_at.tzinfo else link.expires_at.replace(tzinfo=utcnow().tzinfo)
-    if expires <= utcnow() or link.report.status != ReportStatus.PUBLISHED:
-        return None
+    with access.using_scope(access.system_scope("share link")):
+        link = db.session.scalar(select(ShareLink).where(ShareLink.token_sha256 == _hash(token)))
+        if link is None or link.revoked_at is not None:
+            return None
+        expires = link.expires_at
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=utcnow().tzinfo)
+        if expires <= utcnow() or link.report.status != ReportStatus.PUBLISHED:
+            return None
+    access.set_scope(access.client_scope_of(link.client_id, "share link"))
     return link

@@ -71,7 +71,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     app = create_app(
         TestConfig,
         {
-            "SQLALCHEMY_DATABASE_URI": url,
+            **services.database_settings(url),
             "REDIS_URL": None,
             # The limiter's storage is shared by every app of the process:
             # give it the one the unit tests' app uses.
@@ -82,7 +82,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     )
     app.instance_path = str(folder / "instance")
     build_schema(app)
-    with app.app_context():
+    with services.app_context(app):
         result = app.test_cli_runner().invoke(args=["seed-demo", "--json"])
         assert result.exit_code == 0, result.output
         demo = json.loads(result.stdout)

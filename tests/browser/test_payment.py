@@ -22,6 +22,7 @@ from app.clients.models import Client
 from app.extensions import db
 from app.invoices.models import Invoice
 from app.payments.models import CardPaymentIntent
+from tests import services
 from tests.browser.test_roles import log_in
 from tests.localstripe import CARD_3DS, CARD_OK
 
@@ -50,7 +51,7 @@ def unpaid_invoice(live_server, amount: str = "708.00") -> dict:
     """An issued invoice of the demo client, its PDF there, nothing paid."""
     from tests.factories import make_issued_invoice
 
-    with live_server.app.app_context():
+    with services.app_context(live_server.app):
         client = db.session.scalar(select(Client).where(Client.name == COMPANY))
         lead = db.session.scalar(select(User).where(User.role == Role.LEAD).order_by(User.id))
         invoice = make_issued_invoice(
@@ -71,7 +72,7 @@ def unpaid_invoice(live_server, amount: str = "708.00") -> dict:
 
 
 def intent_of(live_server, invoice: dict) -> str:
-    with live_server.app.app_context():
+    with services.app_context(live_server.app):
         intent_id = db.session.scalar(
             select(CardPaymentIntent.intent_id).where(CardPaymentIntent.invoice_id == invoice["id"])
         )
@@ -80,7 +81,7 @@ def intent_of(live_server, invoice: dict) -> str:
 
 
 def status_of(live_server, invoice: dict) -> str:
-    with live_server.app.app_context():
+    with services.app_context(live_server.app):
         status = db.session.get(Invoice, invoice["id"]).status
         db.session.remove()
     return status

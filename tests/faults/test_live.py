@@ -95,7 +95,9 @@ def test_after_postgresql_dropped_every_connection_the_next_request_succeeds(jap
         browser = log_in(base, "marc@agence.example")
         assert browser.get(f"{base}/dashboard", timeout=10).status_code == 200
         for _ in range(2):
-            assert "relais-live" in terminate_connections(env["DATABASE_URL"])  # the server's pooled one
+            assert "relais-live" in terminate_connections(
+                env.get("DATABASE_OWNER_URL", env["DATABASE_URL"])
+            )  # the server's pooled one
             started = time.monotonic()
             answer = browser.get(f"{base}/dashboard", timeout=10)
             assert answer.status_code == 200, answer.text[:500]  # pre-ping replaced the dead connection
@@ -107,7 +109,7 @@ def test_after_postgresql_dropped_every_connection_the_next_request_succeeds(jap
     try:
         with bare.connect() as conn:
             conn.execute(text("SELECT 1"))
-        terminate_connections(env["DATABASE_URL"])
+        terminate_connections(env.get("DATABASE_OWNER_URL", env["DATABASE_URL"]))
         with pytest.raises(OperationalError), bare.connect() as conn:
             conn.execute(text("SELECT 1"))
     finally:
@@ -130,7 +132,9 @@ def test_a_request_whose_connection_dies_midway_gets_the_error_page_and_the_next
         if statements["armed"] and statements["count"] == 3:
             statements["armed"] = False
             pid = conn.connection.dbapi_connection.info.backend_pid
-            admin = create_engine(env["DATABASE_URL"], isolation_level="AUTOCOMMIT")
+            admin = create_engine(
+                env.get("DATABASE_OWNER_URL", env["DATABASE_URL"]), isolation_level="AUTOCOMMIT"
+            )
             with admin.connect() as other:
                 other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
                 while other.scalar(

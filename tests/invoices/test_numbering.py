@@ -44,7 +44,7 @@ def numbering_app():
     app = create_app(
         TestConfig,
         {
-            "SQLALCHEMY_DATABASE_URI": url,
+            **test_services.database_settings(url),
             # One connection per thread, all at once.
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": COUNT + 5, "max_overflow": 0, "pool_timeout": 30},
             "REDIS_URL": None,
@@ -53,7 +53,7 @@ def numbering_app():
     )
     build_schema(app)
     yield app
-    with app.app_context():
+    with test_services.app_context(app):
         db.engine.dispose()
 
 
@@ -61,11 +61,8 @@ def numbering_app():
 def napp(numbering_app):
     """The app on an empty database, with a lead, a client and the agency's settings."""
     app = numbering_app
-    with app.app_context():
-        with db.engine.begin() as conn:
-            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-            conn.execute(text("SET session_replication_role = replica"))  # past the freeze triggers
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    with test_services.app_context(app):
+        test_services.empty_database(app)
         make_agency_settings()
         make_client(
             "Boulangerie Dupont",
@@ -83,7 +80,7 @@ def napp(numbering_app):
 def make_drafts(app, count: int) -> list[int]:
     from app.clients.models import Client
 
-    with app.app_context():
+    with test_services.app_context(app):
         lead = db.session.scalar(select(User))
         client = db.session.scalar(select(Client))
         ids = [
@@ -123,7 +120,7 @@ def run_at_once(app, invoice_ids: list[int]) -> tuple[list[str], list[BaseExcept
     lock = threading.Lock()
 
     def work(invoice_id: int) -> None:
-        with app.app_context():
+        with test_services.app_context(app):
             try:
                 db.session.execute(text("SELECT 1"))  # hold a connection before the start
                 ready.wait()
@@ -158,7 +155,7 @@ def slow_after_numbering(monkeypatch, seconds: float) -> None:
 
 
 def committed(app) -> list[tuple[int, str, str]]:
-    with app.app_context():
+    with test_services.app_context(app):
         rows = db.session.execute(
             select(Invoice.sequence, Invoice.number, Invoice.status).order_by(Invoice.id)
         ).all()
@@ -180,7 +177,7 @@ def test_twenty_concurrent_issues_get_twenty_consecutive_numbers(napp, monkeypat
 
 def test_a_failure_after_numbering_rolls_back_and_the_number_is_taken_again(napp, monkeypatch):
     first, failing, third = make_drafts(napp, 3)
-    with napp.app_context():
+    with test_services.app_context(napp):
         assert issue_committed(first) == f"F{YEAR}-0001"
         db.session.remove()
 
@@ -188,14 +185,14 @@ def test_a_failure_after_numbering_rolls_back_and_the_number_is_taken_again(napp
         raise RuntimeError("panne après la numérotation")
 
     monkeypatch.setattr(services, "buyer_snapshot", broken)  # called after take_number
-    with napp.app_context():
+    with test_services.app_context(napp):
         with pytest.raises(RuntimeError, match="panne"):
             issue_committed(failing)
         db.session.remove()
     assert committed(napp)[1] == (None, None, InvoiceStatus.DRAFT)  # still a draft, no number
 
     monkeypatch.undo()
-    with napp.app_context():
+    with test_services.app_context(napp):
         assert issue_committed(failing) == f"F{YEAR}-0002"  # the number nobody kept
         assert issue_committed(third) == f"F{YEAR}-0003"
         db.session.remove()
@@ -212,6 +209,6 @@ def test_the_same_draft_issued_twice_at_once_gets_one_number(napp, monkeypatch):
     assert committed(napp) == [(1, f"F{YEAR}-0001", InvoiceStatus.ISSUED)]
     # And the next draft follows without a gap.
     (following,) = make_drafts(napp, 1)
-    with napp.app_context():
+    with test_services.app_context(napp):
         assert issue_committed(following) == f"F{YEAR}-0002"
         db.session.remove()

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
 from app.clients.models import Client
@@ -38,7 +38,8 @@ from tests.factories import (
 
 def scratch_app(url: str, instance: Path):
     app = create_app(
-        TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://"}
+        TestConfig,
+        {**test_services.database_settings(url), "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://"},
     )
     app.instance_path = str(instance)
     build_schema(app)
@@ -53,7 +54,7 @@ def postgres_app(tmp_path_factory) -> Iterator:
     test_services.create_postgres_database(url)
     app = scratch_app(url, tmp_path_factory.mktemp("instance"))
     yield app
-    with app.app_context():
+    with test_services.app_context(app):
         db.engine.dispose()
     drop_database(url)
 
@@ -73,7 +74,7 @@ def drop_database(url: str) -> None:
 def sqlite_app(tmp_path) -> Iterator:
     app = scratch_app(f"sqlite:///{tmp_path / 'relais.sqlite3'}", tmp_path / "instance")
     yield app
-    with app.app_context():
+    with test_services.app_context(app):
         db.engine.dispose()
 
 
@@ -81,7 +82,7 @@ def seed(app) -> None:
     """An agency's data with documents: report versions, an invoice PDF, a
     logo, and time in a closed month (the database's guards must let a
     restore bring it all back)."""
-    with app.app_context():
+    with test_services.app_context(app):
         lead = make_lead(name="Marc Lead")
         cm = make_cm()
         client = make_client("Fromagerie Martin", billing_email="compta@fromagerie-martin.example")
@@ -101,7 +102,7 @@ def seed(app) -> None:
 
 def snapshot(app) -> tuple[dict[str, int], dict[str, bytes]]:
     """Rows per table, and every document's content by key."""
-    with app.app_context():
+    with test_services.app_context(app):
         counts = {
             table.name: db.session.scalar(select(func.count()).select_from(table))
             for table in db.metadata.sorted_tables
@@ -113,7 +114,7 @@ def snapshot(app) -> tuple[dict[str, int], dict[str, bytes]]:
 
 def write_more(app) -> None:
     """What happens after the backup: it must be gone after the restore."""
-    with app.app_context():
+    with test_services.app_context(app):
         make_client("Écrit après la sauvegarde")
         store_document(b"%PDF-1.7 plus tard", "application/pdf")
         db.session.commit()
@@ -126,7 +127,7 @@ def run(app, *args: str, input: str | None = None):
 
 def empty(app) -> None:
     """The schema alone, fresh from the migrations."""
-    with app.app_context():
+    with test_services.app_context(app):
         if db.engine.dialect.name == "sqlite":
             db.engine.dispose()
             path = Path(db.engine.url.database)
@@ -162,7 +163,7 @@ def round_trip(app, tmp_path: Path, suffix: str) -> None:
     assert restored == documents
     for sha256, content in restored.items():
         assert hashlib.sha256(content).hexdigest() == sha256
-    with app.app_context():
+    with test_services.app_context(app):
         assert db.session.scalar(select(Client.id).where(Client.name == "Écrit après la sauvegarde")) is None
         db.session.remove()
 
@@ -181,7 +182,8 @@ def test_a_restored_postgresql_database_keeps_its_guards(postgres_app, tmp_path)
     path = tmp_path / "b.dump"
     assert run(postgres_app, "backup", str(path)).exit_code == 0
     assert run(postgres_app, "restore", str(path), "--yes").exit_code == 0
-    with postgres_app.app_context(), db.engine.connect() as conn:
+    owner = create_engine(postgres_app.config["DATABASE_OWNER_URL"])  # past row-level security
+    with owner.connect() as conn:
         for statement in (
             "DELETE FROM document",
             "UPDATE audit_entry SET summary = 'x'",
@@ -189,6 +191,12 @@ def test_a_restored_postgresql_database_keeps_its_guards(postgres_app, tmp_path)
         ):
             with pytest.raises(Exception, match="immutable|append-only|never deleted"), conn.begin():
                 conn.execute(text(statement))
+        # And its second wall: row-level security, forced, with its policies.
+        walled = "SELECT count(*) FROM pg_class WHERE relforcerowsecurity"
+        walled += " AND relnamespace = 'public'::regnamespace"
+        assert conn.scalar(text(walled)) >= 21
+        assert conn.scalar(text("SELECT count(*) FROM pg_policies WHERE schemaname = 'public'")) >= 21
+    owner.dispose()
 
 
 @pytest.mark.parametrize("engine", ["postgres_app", "sqlite_app"])

@@ -87,7 +87,7 @@ def payments_server(localstripe, tmp_path_factory) -> Iterator[PaymentsServer]:
     app = create_app(
         TestConfig,
         {
-            "SQLALCHEMY_DATABASE_URI": url,
+            **services.database_settings(url),
             "REDIS_URL": None,
             "RATELIMIT_STORAGE_URI": "memory://",
             "MAIL_OUTBOX_DIR": str(folder / "outbox"),

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.invoices.models import Invoice, InvoiceStatus, Payment
 from app.payments.models import CardPaymentIntent, StripeEvent
 from app.payments.services import start_card_payment
+from tests import services
 from tests.payments.conftest import TTC, make_billing, wait_for
 
 _names = itertools.count(1)
@@ -27,7 +28,7 @@ _names = itertools.count(1)
 
 def new_billing(server) -> dict:
     """A client, its user and an unpaid invoice in the live server's database."""
-    with server.app.app_context():
+    with services.app_context(server.app):
         billing = make_billing(f"Boulangerie n° {next(_names)}")
         db.session.commit()
         ids = {
@@ -43,7 +44,7 @@ def new_billing(server) -> dict:
 def start(server, ids) -> str:
     from app.auth.models import User
 
-    with server.app.app_context():
+    with services.app_context(server.app):
         invoice = db.session.get(Invoice, ids["invoice"])
         intent_id = start_card_payment(db.session.get(User, ids["member"]), invoice).row.intent_id
         db.session.commit()
@@ -52,7 +53,7 @@ def start(server, ids) -> str:
 
 
 def read(server, query):
-    with server.app.app_context():
+    with services.app_context(server.app):
         try:
             return query()
         finally:
@@ -201,7 +202,7 @@ def test_two_clicks_at_once_make_one_payment_intent(payments_server, localstripe
         from app.auth.models import User
 
         try:
-            with payments_server.app.app_context():
+            with services.app_context(payments_server.app):
                 invoice = db.session.get(Invoice, ids["invoice"])
                 user = db.session.get(User, ids["member"])
                 barrier.wait()

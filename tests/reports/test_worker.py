@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from app import create_app
+from app import access, create_app
 from app.config import TestConfig
 from app.documents.models import Document
 from app.extensions import db
@@ -54,7 +54,7 @@ def worker_env(tmp_path_factory):
     app = create_app(
         TestConfig,
         {
-            "SQLALCHEMY_DATABASE_URI": url,
+            **services.database_settings(url),
             "REDIS_URL": redis_url,
             "RATELIMIT_STORAGE_URI": "memory://",
             "MAIL_OUTBOX_DIR": str(folder / "outbox"),
@@ -63,7 +63,7 @@ def worker_env(tmp_path_factory):
     build_schema(app)
     env = {
         **os.environ,
-        "DATABASE_URL": url,
+        **services.database_environment(url),
         "REDIS_URL": redis_url,
         "SECRET_KEY": "worker-tests",
         "RELAIS_ENV": "test",
@@ -80,14 +80,8 @@ def japp(worker_env):
         from app.jobs import redis_connection
 
         redis_connection(app).flushdb()
-        with db.engine.begin() as conn:
-            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-            if db.engine.dialect.name == "postgresql":
-                conn.execute(text("SET session_replication_role = replica"))  # past the guards
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            else:
-                for table in reversed(db.metadata.sorted_tables):
-                    conn.execute(table.delete())
+        services.empty_database(app)
+        access.set_scope(access.system_scope("test"))  # the test's own rows, as a command's
         yield app, env
         db.session.remove()
 
@@ -202,7 +196,7 @@ def test_a_worker_killed_while_publishing_leaves_no_version_and_the_rerun_publis
     run_worker(env)
     from app.reports.jobs import publish_report
 
-    with app.app_context():
+    with services.app_context(app):
         assert publish_report(report.id, 1, lead.id) is None  # and once more: nothing to do
     db.session.expire_all()
     versions = db.session.scalars(select(ReportVersion)).all()

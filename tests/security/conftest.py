@@ -14,6 +14,7 @@ import pytest
 from app import create_app
 from app.config import Config, DevelopmentConfig
 from app.extensions import db as _db
+from tests import services
 from tests.conftest import IsolatedClient
 from tests.factories import PASSWORD
 
@@ -36,7 +37,7 @@ def _build(config, app, database_url):
     built = create_app(
         config,
         {
-            "SQLALCHEMY_DATABASE_URI": database_url,
+            **services.database_settings(database_url),
             "REDIS_URL": None,
             # One limiter storage for every app of the process (see tests/browser).
             "RATELIMIT_STORAGE_URI": app.config["RATELIMIT_STORAGE_URI"],
