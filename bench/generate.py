@@ -46,7 +46,10 @@ __all__ = ["LEAD_EMAIL", "PASSWORD", "Plan", "client_email", "cm_email", "fill",
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/relais_bench"
 # Bumped when the generator makes different data: bench/run regenerates.
-VERSION = 3  # 3: the agency's capital and RCS (invoices)
+VERSION = 4  # 3: the agency's capital and RCS (invoices); 4: row-level security, the app's role
+# Relais connects as this role, held to row-level security, as in production
+# (app/rls.py); the generator, the migrations and the bare app as the owner.
+APP_ROLE = "relais_app"
 
 
 Step = Callable[[Context], None]
@@ -139,16 +142,39 @@ def migrate(url: str) -> None:
         db.engine.dispose()
 
 
+def grant_app_role(url: str) -> None:
+    from app.rls import grant_app_role as grant
+
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        with engine.begin() as conn:
+            grant(conn, APP_ROLE)
+    finally:
+        engine.dispose()
+
+
+def app_url(url: str) -> str:
+    """`url` (the owner's) as the app's role: what Relais connects with."""
+    return make_url(sqlalchemy_url(url)).set(username=APP_ROLE, password=None).render_as_string(False)
+
+
+def app_settings(url: str) -> dict[str, str]:
+    """The app's database settings for the benchmark database at `url`."""
+    return {"SQLALCHEMY_DATABASE_URI": app_url(url), "DATABASE_OWNER_URL": sqlalchemy_url(url)}
+
+
 def record_sent_alerts(url: str, day: date) -> tuple[int, int]:
     """The current month's budget alerts already sent (see
     bench.timesheet.sent_budget_alerts): how many, and the last id, so that
     the benchmarks can delete those their own entries raise."""
     from sqlalchemy import func, select
 
+    from app import access
     from app.extensions import db
     from app.timesheets.models import BudgetAlert
 
     with bench_app(url).app_context():
+        access.set_scope(access.system_scope("bench"))
         count = sent_budget_alerts(day)
         db.session.commit()
         last = db.session.scalar(select(func.coalesce(func.max(BudgetAlert.id), 0)))
@@ -195,6 +221,7 @@ def generate(
     started = time.perf_counter()
     recreate_database(url)
     migrate(url)
+    grant_app_role(url)
     echo(f"Database {make_url(url).database} created and migrated ({time.perf_counter() - started:.1f} s).")
     engine = create_engine(sqlalchemy_url(url))
     try:

@@ -105,7 +105,8 @@ class Phase:
 def _env(url: str, redis_url: str) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": generate.app_url(url),
+        "DATABASE_OWNER_URL": url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "bench",
         "RELAIS_ENV": "production",
@@ -181,6 +182,17 @@ class PostgresCpu:
 _apps: dict[tuple[str, str], object] = {}
 
 
+@contextmanager
+def _context(url: str, redis_url: str) -> Iterator[None]:
+    """An app context of the bench's app, in the lead's scope (every client):
+    the bench does what the lead's buttons do."""
+    from app import access
+
+    with _app(url, redis_url).app_context():
+        access.set_scope(access.system_scope("bench"))
+        yield
+
+
 def _app(url: str, redis_url: str):
     """The app on the benchmark database, its jobs going to the workers' Redis."""
     key = (url, redis_url)
@@ -189,7 +201,7 @@ def _app(url: str, redis_url: str):
 
         _apps[key] = create_app(
             overrides={
-                "SQLALCHEMY_DATABASE_URI": generate.sqlalchemy_url(url),
+                **generate.app_settings(url),
                 "REDIS_URL": redis_url,
                 "SECRET_KEY": "bench",
                 "MAIL_OUTBOX_DIR": "/tmp/relais-bench-outbox",
@@ -354,7 +366,7 @@ def report_htmls(url: str, redis_url: str, month: str) -> list[str]:
     from app.reports.models import Report
     from app.timesheets.calendar import parse_month
 
-    with _app(url, redis_url).app_context():
+    with _context(url, redis_url):
         reports = db.session.scalars(
             select(Report).where(Report.month == parse_month(month)).order_by(Report.id)
         )
@@ -376,7 +388,7 @@ def month_drafts(url: str, redis_url: str, month: str, *, make: bool) -> tuple[l
     from app.invoices.services import decide_ceiling, draft_month_invoices, issue_blockers
     from app.timesheets.calendar import parse_month
 
-    with _app(url, redis_url).app_context():
+    with _context(url, redis_url):
         lead = db.session.scalar(select(User).where(User.email == generate.LEAD_EMAIL))
         if make:
             draft_month_invoices(lead, parse_month(month))
@@ -419,7 +431,7 @@ def relais_issue(url: str, redis_url: str, ids: list[int], timeout: float) -> tu
     from app.invoices.models import Invoice
     from app.invoices.services import issue_invoice
 
-    with _app(url, redis_url).app_context():
+    with _context(url, redis_url):
         lead = db.session.scalar(select(User).where(User.email == generate.LEAD_EMAIL))
         start, cpu = time.monotonic(), time.process_time()
         for invoice_id in ids:
@@ -448,7 +460,7 @@ def invoice_htmls(url: str, redis_url: str, ids: list[int]) -> list[str]:
     from app.invoices.document import invoice_html
     from app.invoices.models import Invoice
 
-    with _app(url, redis_url).app_context():
+    with _context(url, redis_url):
         htmls = [invoice_html(db.session.get(Invoice, invoice_id)) for invoice_id in ids]
         db.session.remove()
     return htmls

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.generate import app_url
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 WORKERS = 2
@@ -90,10 +92,13 @@ class Server:
 
 
 def server_env(url: str, outbox: Path) -> dict[str, str]:
-    """Production settings, 127.0.0.1, no Redis (jobs in-process), mails to a temporary outbox."""
+    """Production settings, 127.0.0.1, no Redis (jobs in-process), mails to
+    a temporary outbox; Relais connects as the app's role (row-level
+    security), the owner's `url` for its migrations."""
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "MAIL_SERVER", "RELAIS_ENV"}}
     env.update(
-        DATABASE_URL=url,
+        DATABASE_URL=app_url(url),
+        DATABASE_OWNER_URL=url,
         SECRET_KEY="bench-" + os.urandom(16).hex(),
         MAIL_OUTBOX_DIR=str(outbox),
         # A hundred logins from one address in a few seconds: the real limit would refuse them.
@@ -110,7 +115,8 @@ def servers(url: str) -> Iterator[tuple[Server, Server]]:
     with tempfile.TemporaryDirectory(prefix="relais-bench-") as tmp:
         env = server_env(url, Path(tmp) / "outbox")
         relais = Server("relais", "wsgi:app", env, Path(tmp))
-        bare = Server("bare", "bench.bare_app:app", env, Path(tmp))
+        # The bare stack has no access rules: it connects as the owner.
+        bare = Server("bare", "bench.bare_app:app", env | {"DATABASE_URL": url}, Path(tmp))
         try:
             relais.start()
             bare.start()

@@ -63,7 +63,7 @@ def in_process(url: str, last_alert: int, repeat: int = 20) -> dict[str, Page]:
     work on the machine does not change as much as the HTTP figures. The
     entry POST is a typical one (its contract's budget mails already sent);
     its rows are deleted afterwards."""
-    from app import create_app
+    from app import access, create_app
     from app.auth.models import User
     from app.clients.models import ClientMember
     from app.config import Config
@@ -73,7 +73,7 @@ def in_process(url: str, last_alert: int, repeat: int = 20) -> dict[str, Page]:
         app = create_app(
             Config,
             {
-                "SQLALCHEMY_DATABASE_URI": url,
+                **generate.app_settings(url),
                 "SECRET_KEY": "bench-queries",
                 "RELAIS_ENV": "test",
                 "WTF_CSRF_ENABLED": False,
@@ -82,6 +82,7 @@ def in_process(url: str, last_alert: int, repeat: int = 20) -> dict[str, Page]:
             },
         )
         with app.app_context():
+            access.set_scope(access.system_scope("bench"))  # to pick the users; requests take theirs
             lead = db.session.scalar(select(User).where(User.email == generate.LEAD_EMAIL))
             cm = db.session.scalar(select(User).where(User.email == generate.cm_email(1)))
             member = db.session.scalar(select(ClientMember).order_by(ClientMember.id).limit(1))
