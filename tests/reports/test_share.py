@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -101,7 +101,8 @@ def test_the_default_duration_is_the_agencys_setting(client, login_as, world):
     assert 'name="days"' in page and 'value="45"' in page
     create_link(client, world["report"], days="45")
     link = _db.session.scalar(select(ShareLink))
-    assert abs(link.expires_at - (utcnow() + timedelta(days=45))) < timedelta(minutes=5)
+    expires = link.expires_at.replace(tzinfo=link.expires_at.tzinfo or UTC)  # SQLite keeps no offset
+    assert abs(expires - (utcnow() + timedelta(days=45))) < timedelta(minutes=5)
 
 
 def test_an_expired_link_is_404(client, login_as, world):
