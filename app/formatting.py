@@ -3,26 +3,40 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale, numbers
 from flask import Flask
-from flask_babel import (
-    format_currency,
-    format_date,
-    format_datetime,
-    format_decimal,
-    format_percent,
-    get_locale,
-)
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 # Language chosen -> locale used: English text with British formats
 # (day/month dates, 24-hour times); its catalog is found under "en".
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
+# Formatting a number through Babel takes tens of microseconds, and a page
+# such as the lead's dashboard formats hundreds of them, mostly the same from
+# one request to the next. The text depends only on the number, the currency
+# or pattern and the locale, so it is remembered by those. The number is keyed
+# by its exact text ("-0.00" and "0" are equal Decimals that Babel writes
+# differently).
+@lru_cache(maxsize=8192)
+def _currency(amount: str, currency: str, locale: Locale) -> str:
+    return numbers.format_currency(Decimal(amount), currency, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _percent(value: str, decimals: bool, locale: Locale) -> str:
+    pattern = locale.percent_formats[None].pattern
+    if decimals:
+        pattern = pattern.replace("#,##0", "#,##0.##")
+    return numbers.format_percent(Decimal(value) / 100, format=pattern, locale=locale)
+
+
 def money(amount: Decimal | int | None, currency: str = "EUR") -> str:
     if amount is None:
         return "—"
-    return format_currency(Decimal(amount), currency)
+    return _currency(str(Decimal(amount)), currency, get_locale())
 
 
 def duration(minutes: int | None) -> str:
@@ -75,10 +89,7 @@ def percent(value: Decimal | int | None, decimals: bool = False) -> str:
     English; with `decimals`, 5.5 -> "5,5 %"."""
     if value is None:
         return "—"
-    pattern = get_locale().percent_formats[None].pattern
-    if decimals:
-        pattern = pattern.replace("#,##0", "#,##0.##")
-    return format_percent(Decimal(value) / 100, format=pattern)
+    return _percent(str(Decimal(value)), decimals, get_locale())
 
 
 def init_app(app: Flask) -> None:

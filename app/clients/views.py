@@ -153,7 +153,7 @@ def show():
         client=client,
         page=queries.lead_page(client),
         contracts=contracts,
-        budgets={b.contract.id: b for b in month_budgets(contracts, month_start(today()))},
+        budgets={b.contract.id: b for b in month_budgets(contracts, month_start(today()), costs=False)},
         form=form,
         contact_status=queries.contact_status,
         today=today(),

@@ -11,10 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import accumulate
 
-from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import ColumnElement, Select, func, inspect, select
+from sqlalchemy.orm import contains_eager, selectinload, subqueryload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.contracts.models import BillingModel, Contract, ContractTerms
@@ -56,7 +57,7 @@ class MonthBudget:
     days_in_month: int
     active_days: int
     used_minutes: int = 0
-    cost: Decimal = ZERO
+    cost: Decimal | None = ZERO  # None: not computed (month_budgets(costs=False))
     cost_missing: bool = False
     included_minutes: int | None = None
     fee: Decimal = ZERO
@@ -118,12 +119,16 @@ class MonthBudget:
 
     @property
     def margin(self) -> Decimal:
+        if self.cost is None:
+            raise ValueError("budget computed without its costs")
         return self.billable - self.cost
 
-    @property
+    @cached_property
     def status(self) -> str:
         """ "over" (100 % reached), "warn" (80 % reached or forecast past 100 %),
-        "under" (well behind an even pace), or "ok"."""
+        "under" (well behind an even pace), or "ok". Read several times per
+        row of a table, and only once the figures are complete (month_budgets
+        returns them so): computed once."""
         use = self.use_pct
         budget = self.budget_pct
         peak = max((p for p in (use, budget) if p is not None), default=None)
@@ -164,21 +169,25 @@ class MonthBudget:
         xs = _spark_xs(self.days_in_month, width)
         points = "".join(
             f"{x},{height - 1 - (total / top) * (height - 2):.1f} "
-            for x, (_day, total) in zip(xs, self.cumulative(), strict=False)
+            for x, total in zip(xs, self._running_totals(), strict=False)
         )
         return Sparkline(pace_y=height - 1 - (target / top) * (height - 2), points=points)
 
+    def _running_totals(self) -> list[int]:
+        """Minutes so far at the end of each day of the month, up to today."""
+        days = (min(month_end(self.month), agency_today()) - self.month).days + 1
+        if days <= 0:
+            return []
+        per_day = [0] * days
+        for day, minutes in self.daily_minutes.items():
+            index = (day - self.month).days
+            if 0 <= index < days:
+                per_day[index] += minutes
+        return list(accumulate(per_day))
+
     def cumulative(self) -> list[tuple[date, int]]:
         """(day, minutes so far) for every day of the month up to today."""
-        points: list[tuple[date, int]] = []
-        total = 0
-        day = self.month
-        last = min(month_end(self.month), agency_today())
-        while day <= last:
-            total += self.daily_minutes.get(day, 0)
-            points.append((day, total))
-            day += timedelta(days=1)
-        return points
+        return [(self.month + timedelta(days=i), total) for i, total in enumerate(self._running_totals())]
 
 
 def _frame(contract: Contract, month: date, today: date) -> MonthBudget:
@@ -242,46 +251,72 @@ def billable_for(
 
 
 def month_budgets(
-    contracts: list[Contract], month: date, *, today: date | None = None, daily: bool = False
+    contracts: list[Contract],
+    month: date,
+    *,
+    today: date | None = None,
+    daily: bool = False,
+    costs: bool = True,
+    among: Select | None = None,
 ) -> list[MonthBudget]:
-    """Budgets of `contracts` for `month`: one query per kind of figure."""
+    """Budgets of `contracts` for `month`, from one aggregate query of their
+    time entries: by day too with `daily` (the sparklines), by cost rate only
+    with `costs` (the agency's cost and margin; pages that show neither, such
+    as the dashboard and the day view, leave `cost` None). `among`, a select
+    of the contracts' ids, picks the entries by the condition the contracts
+    came from rather than by a list of every id (for a whole agency, a long
+    list costs more to send and plan than the sums themselves)."""
     today = today or agency_today()
     first, last = month_start(month), month_end(month)
     _load_terms(contracts)
     budgets = [_frame(contract, first, today) for contract in contracts]
+    if not contracts:
+        return budgets
     ids = [c.id for c in contracts]
-    if ids:
-        # Grouped by cost rate too, so cost is computed exactly in Python.
-        totals = db.session.execute(
-            select(TimeEntry.contract_id, TimeEntry.cost_rate, func.sum(TimeEntry.minutes))
-            .where(TimeEntry.contract_id.in_(ids), TimeEntry.day.between(first, last))
-            .group_by(TimeEntry.contract_id, TimeEntry.cost_rate)
-        ).all()
-        by_contract: dict[int, list[tuple[Decimal | None, int]]] = defaultdict(list)
-        for contract_id, cost_rate, minutes in totals:
-            by_contract[contract_id].append((cost_rate, int(minutes or 0)))
-        per_day: dict[int, dict[date, int]] = defaultdict(dict)
+    which: ColumnElement[bool] = TimeEntry.contract_id.in_(among if among is not None else ids)
+    keys = [TimeEntry.cost_rate] if costs else []
+    keys += [TimeEntry.day] if daily else []
+    # Plain rows through the session's connection (flushed first, as the
+    # session's own execute would): the ORM's result machinery adds nothing
+    # to sums and doubles the cost of a few thousand rows.
+    if db.session.autoflush:
+        db.session.flush()
+    rows = (
+        db.session.connection()
+        .execute(
+            select(TimeEntry.contract_id, func.sum(TimeEntry.minutes), *keys)
+            .where(which, TimeEntry.day.between(first, last))
+            .group_by(TimeEntry.contract_id, *keys)
+        )
+        .all()
+    )
+    by_rate: dict[int, dict[Decimal | None, int]] = defaultdict(lambda: defaultdict(int))
+    per_day: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for contract_id, minutes, *key in rows:
+        minutes = int(minutes or 0)
+        by_rate[contract_id][key[0] if costs else None] += minutes
         if daily:
-            rows = db.session.execute(
-                select(TimeEntry.contract_id, TimeEntry.day, func.sum(TimeEntry.minutes))
-                .where(TimeEntry.contract_id.in_(ids), TimeEntry.day.between(first, last))
-                .group_by(TimeEntry.contract_id, TimeEntry.day)
-            ).all()
-            for contract_id, day, minutes in rows:
-                per_day[contract_id][day] = int(minutes)
-        for budget in budgets:
-            budget.daily_minutes = per_day.get(budget.contract.id, {})
-            _fill(budget, by_contract.get(budget.contract.id, []), today)
+            per_day[contract_id][key[-1]] += minutes
+    for budget in budgets:
+        contract_id = budget.contract.id
+        budget.daily_minutes = dict(per_day[contract_id]) if contract_id in per_day else {}
+        groups = list(by_rate[contract_id].items()) if contract_id in by_rate else []
+        _fill(budget, groups, today, costs=costs)
     return budgets
 
 
-def _fill(budget: MonthBudget, groups: list[tuple[Decimal | None, int]], today: date) -> None:
+def _fill(
+    budget: MonthBudget, groups: list[tuple[Decimal | None, int]], today: date, *, costs: bool = True
+) -> None:
     """Time and money of a month from its (cost rate, minutes) groups."""
     budget.used_minutes = sum(minutes for _, minutes in groups)
-    budget.cost = sum(
-        (minutes_amount(minutes, Decimal(rate)) for rate, minutes in groups if rate is not None), ZERO
-    )
-    budget.cost_missing = any(rate is None for rate, _ in groups)
+    if costs:
+        budget.cost = sum(
+            (minutes_amount(minutes, Decimal(rate)) for rate, minutes in groups if rate is not None), ZERO
+        )
+        budget.cost_missing = any(rate is None for rate, _ in groups)
+    else:
+        budget.cost = None
     _money(budget, today)
 
 
@@ -364,12 +399,17 @@ def budget_overview(month: date, *, today: date | None = None) -> list[MonthBudg
     """Every contract running in `month`, most at risk first (either way)."""
     from app.clients.models import Client
 
+    running = (_running_in(month), Client.archived_at.is_(None))
     stmt = (
         select(Contract)
         .join(Client)
-        .where(_running_in(month), Client.archived_at.is_(None))
-        .options(contains_eager(Contract.client), selectinload(Contract.terms))  # one query, not two
+        .where(*running)
+        # The client with its contract (one query, not two); the terms by the
+        # same condition, not by a list of 200 ids.
+        .options(contains_eager(Contract.client), subqueryload(Contract.terms))
     )
     contracts = list(db.session.scalars(stmt))
-    budgets = [b for b in month_budgets(contracts, month, today=today, daily=True) if b.terms is not None]
+    among = select(Contract.id).join(Client).where(*running)
+    budgets = month_budgets(contracts, month, today=today, daily=True, costs=False, among=among)
+    budgets = [b for b in budgets if b.terms is not None]
     return sorted(budgets, key=lambda b: (-b.risk, b.contract.client.name))

@@ -158,7 +158,7 @@ def month_overview(client: Client, day: date | None = None) -> list[PortalMonth]
     )
     franchise = get_settings().is_franchise
     months = []
-    for budget in month_budgets(contracts, first, today=day):
+    for budget in month_budgets(contracts, first, today=day, costs=False):  # never shown here
         terms = budget.terms
         if terms is None:
             continue

@@ -152,6 +152,6 @@ def month_hours_for_cm(cm: User, client_ids: list[int], month: date | None = Non
         )
     )
     result = {client_id: ClientHours(int(mine.get(client_id) or 0), []) for client_id in client_ids}
-    for budget in month_budgets(contracts, month):
+    for budget in month_budgets(contracts, month, costs=False):  # hours only
         result[budget.contract.client_id].budgets.append(budget)
     return result

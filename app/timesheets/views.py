@@ -123,7 +123,7 @@ def day():
             return redirect(url_for("timesheets.day", day=form.day.data.isoformat()))
     entries = day_entries(current_user, current)
     first, last_day = month_start(current), month_end(current)
-    budgets = {b.contract.id: b for b in month_budgets(contracts, current)} if contracts else {}
+    budgets = {b.contract.id: b for b in month_budgets(contracts, current, costs=False)} if contracts else {}
     return render_template(
         "timesheets/day.html",
         form=form,
