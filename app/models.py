@@ -4,7 +4,7 @@ from app.agency.models import AgencySettings, VatRegime
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.clients.models import Client, ClientMember, CMAssignment, CompetitorGroup, WallOverride
-from app.contracts.models import Contract, ContractTerms
+from app.contracts.models import BudgetStamp, Contract, ContractTerms
 from app.documents.models import Document
 from app.invoices.models import Invoice, InvoiceLine, Payment
 from app.payments.models import CardPaymentIntent, StripeEvent
@@ -12,6 +12,7 @@ from app.reports.models import ChannelFigure, MonthClose, Report, ReportMessage,
 from app.timesheets.models import Activity, BudgetAlert, InactivityNotice, MonthLock, TimeEntry
 
 __all__ = [
+    "BudgetStamp",
     "CardPaymentIntent",
     "Invoice",
     "InvoiceLine",

@@ -130,6 +130,8 @@ def db(app) -> Iterator:
             yield _db
         finally:
             _db.session.remove()
+            # Rolled back, the stamps take values again that named other data.
+            app.extensions.pop("relais_budget_table", None)
             engines[None] = engine
             if transaction.is_active:
                 transaction.rollback()

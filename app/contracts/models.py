@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -111,3 +112,17 @@ class ContractTerms(db.Model):
     )
 
     contract: Mapped[Contract] = relationship(back_populates="terms")
+
+
+class BudgetStamp(db.Model):
+    """A counter per client, moved on by a database trigger with every change
+    of its time entries, contracts, their terms or the client itself (in the
+    transaction of the change): what the lead's budget table is kept under
+    (app/contracts/budget_cache.py). Never written by the app; rows are never
+    deleted, so the sum of the counters only grows."""
+
+    __tablename__ = "budget_stamp"
+    __table_args__ = (CheckConstraint("version > 0", name="version"),)
+
+    client_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

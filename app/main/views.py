@@ -4,7 +4,7 @@ from flask_login import current_user
 from app.access import lead_required, public
 from app.audit.labels import action_label
 from app.auth.views import safe_next
-from app.contracts.budget import budget_overview
+from app.contracts.budget_cache import budget_table
 from app.extensions import db
 from app.main import bp
 from app.main.services import dashboard_summary
@@ -30,7 +30,7 @@ def dashboard():
         "main/dashboard.html",
         summary=dashboard_summary(),
         action_label=action_label,
-        budgets=budget_overview(month),
+        budget_table=budget_table(month),
         month=month,
     )
 
