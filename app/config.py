@@ -24,6 +24,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "JOBS_WHEN_REDIS_DOWN": ("JOBS_WHEN_REDIS_DOWN", str),
     "JOB_TIMEOUT": ("JOB_TIMEOUT", int),
     "BASE_URL": ("BASE_URL", str),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
     "MAIL_USERNAME": ("MAIL_USERNAME", str),
@@ -121,6 +122,10 @@ class Config:
     MAIL_USE_TLS = True
     MAIL_SENDER = "Relais <no-reply@relais.local>"
     MAIL_OUTBOX_DIR = None  # default: instance/outbox
+
+    # Reverse proxies in front of the app whose X-Forwarded-For, -Proto and
+    # -Host headers are trusted (app/security.py); 0 when none.
+    TRUSTED_PROXIES = 0
 
     # Public base URL used in mails sent from jobs (no request there)
     BASE_URL = "http://127.0.0.1:5000"

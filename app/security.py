@@ -75,11 +75,27 @@ DEFAULT_HEADERS = {
 
 
 def init_app(app: Flask) -> None:
+    trust_proxies(app)
     configure_cookies(app)
     app.after_request(add_security_headers)
     app.register_error_handler(RequestEntityTooLarge, too_large)
     app.request_class = Request
     app.before_request(refuse_nul_bytes)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies (the TLS terminator), take the
+    client's address, scheme and host from their X-Forwarded-* headers:
+    the login limits count per real address, and links in mails and
+    redirects say https. Never from a client reaching the app directly
+    (TRUSTED_PROXIES 0, the default)."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count < 0:
+        raise ValueError("TRUSTED_PROXIES must be 0 or more")
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
 
 def served_over_https(app: Flask) -> bool:
