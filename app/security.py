@@ -188,10 +188,20 @@ class IdConverter(IntegerConverter):
 # but tab, line feed and carriage return, and U+FFFE, U+FFFF. NUL among them:
 # PostgreSQL refuses it in any text.
 UNTYPABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Invisible characters that make a name look like another or reorder what
+# follows it (zero-width spaces and joiners of words, byte-order marks,
+# bidirectional embeddings, overrides and isolates): a client named
+# "Dupont\u202e" must be "Dupont". The joiners of scripts and emoji
+# (U+200C, U+200D) stay.
+INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def clean_text(value: str) -> str:
-    return UNTYPABLE.sub(" ", value)
+    return INVISIBLE.sub("", UNTYPABLE.sub(" ", value))
+
+
+def _unclean(value: str) -> bool:
+    return bool(UNTYPABLE.search(value) or INVISIBLE.search(value))
 
 
 class Parameters(ImmutableMultiDict):
@@ -208,8 +218,9 @@ class Parameters(ImmutableMultiDict):
 
 class Request(flask.Request):
     """Form fields arrive with each untypable character replaced by a space
-    (a form then reads a safe value, and refuses it if nothing is left), so
-    that nothing saved can later break a document or the database. Files
+    and each invisible one removed (a form then reads a safe value, and
+    refuses it if nothing is left), so that nothing saved can later break a
+    document or the database, or pass for something else. Files
     and other bodies (the Stripe webhook's JSON) are left as they came."""
 
     parameter_storage_class = Parameters
@@ -217,7 +228,7 @@ class Request(flask.Request):
     def _load_form_data(self) -> None:
         super()._load_form_data()
         form = self.__dict__.get("form")
-        if form and any(UNTYPABLE.search(k) or UNTYPABLE.search(v) for k, v in form.items(multi=True)):
+        if form and any(_unclean(k) or _unclean(v) for k, v in form.items(multi=True)):
             self.__dict__["form"] = self.parameter_storage_class(
                 [(clean_text(k), clean_text(v)) for k, v in form.items(multi=True)]
             )

@@ -223,3 +223,20 @@ def test_a_client_user_may_not_edit_its_own_company(client, login_as, db):
     login_as(make_client_user(target))
     assert client.get(f"/clients/{target.id}/edit").status_code == 403
     assert client.post(f"/clients/{target.id}/archive").status_code == 403
+
+
+def test_invisible_and_reordering_characters_are_dropped_from_a_name(client, login_as, db):
+    login_as(make_lead())
+    spoofed = "\u202eBoulangerie\u200b Dupont\ufeff\u2066"
+    client.post("/clients/new", data={**VALID, "name": spoofed, "internal_notes": "a\u200dé"})
+    created = db.session.scalar(select(Client))
+    assert created.name == "Boulangerie Dupont"
+    assert created.internal_notes == "a\u200dé"  # a joiner of scripts and emoji stays
+
+
+def test_a_name_of_invisible_characters_only_is_no_name(client, login_as, db):
+    login_as(make_lead())
+    response = client.post("/clients/new", data={**VALID, "name": "\u200b\u202e\u2060"})
+    assert response.status_code == 200
+    assert "Indiquez le nom de l'entreprise." in page_text(response)
+    assert db.session.scalar(select(Client.id)) is None
