@@ -29,6 +29,7 @@ from app.extensions import db, login_manager
 from app.timeutil import today
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 PUBLIC_ATTR = "_relais_public"
 
@@ -299,7 +300,9 @@ def set_scope(scope: Scope) -> None:
 def _apply_now(scope: Scope) -> None:
     session = db.session()
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        session.execute(rls.SET_SCOPE, {"scope": scope.setting})
+        # Changes waiting to be flushed are written later, in the new scope.
+        with session.no_autoflush:
+            session.execute(rls.SET_SCOPE, {"scope": scope.setting})
 
 
 @contextmanager
@@ -319,22 +322,33 @@ def using_scope(scope: Scope) -> Iterator[Scope]:
 
 def scope_request() -> None:
     """App-wide before_request: the logged-in user's scope (none for anyone
-    else) for every transaction of the request. As `scope_for`, without
-    going back to no scope between the rules' query and the user's."""
+    else) for every transaction of the request. The session's account is
+    looked up, and the clients it may see, in the rules' scope; the user's
+    then replaces it (as `scope_for`, without going back to none between)."""
     if request.endpoint == "static":
         return None  # no database there: nobody to look up
-    user = _user(None)
-    if user is None or user.role not in (Role.CM, Role.CLIENT):
-        set_scope(scope_for(user))
-        return None
     set_scope(RULES_SCOPE)
     try:
-        scope = _member_scope(user)
+        user = _user(None)
+        if user is None or user.role not in (Role.LEAD, Role.CM, Role.CLIENT):
+            scope = NO_SCOPE
+        elif user.role == Role.LEAD:
+            scope = Scope(None, f"lead {user.id}")
+        else:
+            scope = _member_scope(user)
     except BaseException:
         set_scope(NO_SCOPE)
         raise
     set_scope(scope)
     return None
+
+
+def identify(lookup: Callable[[], T]) -> T:
+    """Run `lookup`, which finds the account a login, a session or a mailed
+    link is for, in the rules' scope: the request does not know yet whose
+    scope it has (a client contact's account is its company's row)."""
+    with using_scope(RULES_SCOPE):
+        return lookup()
 
 
 def init_app(app: Any) -> None:

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 SET_SCOPE = text("SELECT set_config('relais.scope', :scope, true)")
 
 # Tables without client-owned rows: the agency's own (settings, activities,
-# groups of competitors, month closes), accounts (their links to clients are
-# client_member's rows) and the migration bookkeeping. Every other table has
-# its policy, and tests/security/test_row_security.py keeps it that way.
+# groups of competitors, month closes) and the migration bookkeeping. Every
+# other table has its policy (accounts too: a client contact's is its
+# company's), and tests/security/test_row_security.py keeps it that way.
 AGENCY_TABLES = frozenset(
     {
         "activity",
@@ -38,7 +38,6 @@ AGENCY_TABLES = frozenset(
         "alembic_version",
         "competitor_group",
         "month_close",
-        "user_account",
     }
 )
 

@@ -77,7 +77,11 @@ def normalise_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    """The account of an address (a login, a reset request): looked up in
+    the access rules' scope, the request has none of its own yet."""
+    from app.access import identify
+
+    return identify(lambda: db.session.scalar(select(User).where(User.email == normalise_email(email))))
 
 
 def authenticate(email: str, password: str) -> User:

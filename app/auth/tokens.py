@@ -48,7 +48,9 @@ def load_token(token: str, purpose: str) -> User | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
-    user = db.session.get(User, data["u"])
+    from app.access import identify
+
+    user = identify(lambda: db.session.get(User, data["u"]))
     if user is None or not user.active or not hmac.compare_digest(str(data.get("f")), _fingerprint(user)):
         return None
     if (purpose == "invitation") != user.is_pending:

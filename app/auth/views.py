@@ -71,6 +71,7 @@ def login():
         except LoginRefused as refused:
             refusal = refused.message
         else:
+            access.set_scope(access.scope_for(user))  # the rest of the request is the user's
             db.session.commit()
             _log_in(user, remember=form.remember.data)
             return redirect(target or url_for("main.home"))

@@ -183,6 +183,11 @@ def test_with_another_clients_scope_raw_sql_sees_nothing_of_it(two_clients):
         assert count("document", f"sha256 = '{sha256}'") == 0
     for sha256 in (martin["report_pdf"], martin["invoice"].pdf_sha256):
         assert count("document", f"sha256 = '{sha256}'") == 1
+    # Its contacts' accounts are the other company's; the agency's people are anyone's.
+    assert count("user_account", f"id = {dupont['member'].id}") == 0
+    assert count("user_account", f"id = {martin['member'].id}") == 1
+    assert count("user_account", f"id = {dupont['cm'].id}") == 1
+    assert count("user_account", "role = 'client'") == 1
     # Nor through a join or a sub-select.
     assert (
         db.session.execute(
@@ -223,10 +228,10 @@ def test_with_another_clients_scope_raw_sql_cannot_write_it(two_clients):
 def test_no_scope_or_a_scope_that_is_not_one_admits_no_client_row(two_clients, value):
     scoped(value)
     for table in policy_tables():
-        # Agency-level events (no client) are anyone's: audit.client_id IS NULL.
-        assert count(table, "client_id IS NOT NULL" if table == "audit_entry" else "true") == 0, (
-            f"{table} with relais.scope = {value!r}"
-        )
+        # Agency-level events (audit.client_id IS NULL) and the agency's own
+        # people (leads, CMs) are anyone's; nothing else is.
+        where = {"audit_entry": "client_id IS NOT NULL", "user_account": "role = 'client'"}.get(table, "true")
+        assert count(table, where) == 0, f"{table} with relais.scope = {value!r}"
 
 
 def test_a_fresh_app_context_has_no_scope_and_sees_nothing(app, two_clients):
@@ -306,8 +311,9 @@ def test_the_health_page_tells_the_lead_the_wall_is_up(client, login_as):
 def test_a_request_sets_its_scope_a_few_times_whatever_the_apps_made_before(
     app, client, login_as, count_queries, two_clients
 ):
-    """The transaction's scope, the rules' own, the user's: a listener per
-    app created in the process would repeat them."""
+    """The rules' scope as the transaction begins (to find the account and
+    its clients), then the user's: a listener per app created in the
+    process would repeat the first."""
     from app import create_app
     from app.config import TestConfig
 
@@ -315,4 +321,4 @@ def test_a_request_sets_its_scope_a_few_times_whatever_the_apps_made_before(
     login_as(two_clients[1]["cm"])
     with count_queries() as counter:
         assert client.get("/time").status_code == 200
-    assert counter.scope_count == 3
+    assert counter.scope_count == 2
