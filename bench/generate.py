@@ -46,7 +46,7 @@ __all__ = ["LEAD_EMAIL", "PASSWORD", "Plan", "client_email", "cm_email", "fill",
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/relais_bench"
 # Bumped when the generator makes different data: bench/run regenerates.
-VERSION = 4  # 3: the agency's capital and RCS (invoices); 4: row-level security, the app's role
+VERSION = 5  # 3: capital and RCS (invoices); 4: row-level security, the app's role; 5: accounts under it too
 # Relais connects as this role, held to row-level security, as in production
 # (app/rls.py); the generator, the migrations and the bare app as the owner.
 APP_ROLE = "relais_app"
