@@ -265,12 +265,10 @@ def scope_for(user: User | None = None) -> Scope:
     """The scope of `user`: a lead's admits every client; a CM's or a client
     user's, exactly the clients `visible_clients_clause` admits."""
     user = _user(user)
-    if user is None or user.role not in (Role.LEAD, Role.CM, Role.CLIENT):
-        return NO_SCOPE
-    if user.role == Role.LEAD:
-        return Scope(None, f"lead {user.id}")
+    if user is None or user.role not in (Role.CM, Role.CLIENT):
+        return _scope_of(user)  # no query to run
     with using_scope(RULES_SCOPE):
-        return _member_scope(user)
+        return _scope_of(user)
 
 
 # The access rules read memberships of every client: their own query runs in
@@ -278,7 +276,13 @@ def scope_for(user: User | None = None) -> Scope:
 RULES_SCOPE = Scope(None, "access rules")
 
 
-def _member_scope(user: User) -> Scope:
+def _scope_of(user: User | None) -> Scope:
+    """`user`'s scope, read in the rules' scope (a CM's or a client user's
+    clients need a query)."""
+    if user is None or user.role not in (Role.LEAD, Role.CM, Role.CLIENT):
+        return NO_SCOPE
+    if user.role == Role.LEAD:
+        return Scope(None, f"lead {user.id}")
     ids = db.session.scalars(select(Client.id).where(visible_clients_clause(user))).all()
     return Scope(frozenset(ids), f"{user.role} {user.id}")
 
@@ -298,11 +302,12 @@ def set_scope(scope: Scope) -> None:
 
 
 def _apply_now(scope: Scope) -> None:
+    """On the transaction under way, if any (a new one takes it as it
+    begins). Through the connection, not the session: changes waiting to be
+    flushed are written later, in the new scope."""
     session = db.session()
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        # Changes waiting to be flushed are written later, in the new scope.
-        with session.no_autoflush:
-            session.execute(rls.SET_SCOPE, {"scope": scope.setting})
+        rls.apply(session.connection(), scope.setting)
 
 
 @contextmanager
@@ -329,13 +334,7 @@ def scope_request() -> None:
         return None  # no database there: nobody to look up
     set_scope(RULES_SCOPE)
     try:
-        user = _user(None)
-        if user is None or user.role not in (Role.LEAD, Role.CM, Role.CLIENT):
-            scope = NO_SCOPE
-        elif user.role == Role.LEAD:
-            scope = Scope(None, f"lead {user.id}")
-        else:
-            scope = _member_scope(user)
+        scope = _scope_of(_user(None))
     except BaseException:
         set_scope(NO_SCOPE)
         raise

@@ -69,6 +69,15 @@ def _scope_transaction(session: Session, transaction: SessionTransaction, connec
 
 
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+APP_ROLE = "relais_app"  # the README's, the tests' and the benchmarks'
+
+
+def as_role(url: str, role: str = APP_ROLE) -> str:
+    """The owner's database `url`, connecting as `role` instead, with no
+    password (PostgreSQL's trust on 127.0.0.1: the tests and benchmarks)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
 
 
 class AppRoleError(RuntimeError):
@@ -141,7 +150,10 @@ def grant_app_role(connection: Connection, role: str, password: str | None = Non
     if owned:
         raise AppRoleError(f"role {role} owns {owned} table(s) here: the app's role must own none")
     if password is not None:
-        connection.exec_driver_sql(f"ALTER ROLE {quoted} PASSWORD {_literal(password)}")
+        from psycopg import sql
+
+        literal = sql.Literal(password).as_string(connection.connection.driver_connection)
+        connection.exec_driver_sql(f"ALTER ROLE {quoted} PASSWORD {literal}")
     database = _quote(connection, connection.execute(text("SELECT current_database()")).scalar())
     tables = "SELECT, INSERT, UPDATE, DELETE"
     for statement in (
@@ -155,7 +167,3 @@ def grant_app_role(connection: Connection, role: str, password: str | None = Non
         connection.exec_driver_sql(statement)
     if connection.execute(text("SELECT to_regclass('public.alembic_version') IS NOT NULL")).scalar():
         connection.exec_driver_sql(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}")
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -47,9 +47,6 @@ __all__ = ["LEAD_EMAIL", "PASSWORD", "Plan", "client_email", "cm_email", "fill",
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/relais_bench"
 # Bumped when the generator makes different data: bench/run regenerates.
 VERSION = 5  # 3: capital and RCS (invoices); 4: row-level security, the app's role; 5: accounts under it too
-# Relais connects as this role, held to row-level security, as in production
-# (app/rls.py); the generator, the migrations and the bare app as the owner.
-APP_ROLE = "relais_app"
 
 
 Step = Callable[[Context], None]
@@ -143,6 +140,9 @@ def migrate(url: str) -> None:
 
 
 def grant_app_role(url: str) -> None:
+    """Relais connects as rls.APP_ROLE, held to row-level security, as in
+    production; the generator, the migrations and the bare app as the owner."""
+    from app.rls import APP_ROLE
     from app.rls import grant_app_role as grant
 
     engine = create_engine(sqlalchemy_url(url))
@@ -155,7 +155,9 @@ def grant_app_role(url: str) -> None:
 
 def app_url(url: str) -> str:
     """`url` (the owner's) as the app's role: what Relais connects with."""
-    return make_url(sqlalchemy_url(url)).set(username=APP_ROLE, password=None).render_as_string(False)
+    from app.rls import as_role
+
+    return as_role(sqlalchemy_url(url))
 
 
 def app_settings(url: str) -> dict[str, str]:

@@ -88,22 +88,15 @@ def database_url(name: str) -> str:
     return ""
 
 
-APP_ROLE = "relais_app"  # the role the app connects as (app/rls.py)
-
-
 def database_settings(url: str) -> dict[str, str]:
     """The app's settings for the database at `url` (its owner's): on
-    PostgreSQL the app connects as APP_ROLE, held to row-level security, and
-    only migrations use the owner, as in production."""
+    PostgreSQL the app connects as rls.APP_ROLE, held to row-level security,
+    and only migrations use the owner, as in production."""
     if not url.startswith("postgresql"):
         return {"SQLALCHEMY_DATABASE_URI": url}
-    from sqlalchemy.engine import make_url
+    from app.rls import as_role
 
-    app_url = make_url(url).set(username=APP_ROLE, password=None)
-    return {
-        "SQLALCHEMY_DATABASE_URI": app_url.render_as_string(hide_password=False),
-        "DATABASE_OWNER_URL": url,
-    }
+    return {"SQLALCHEMY_DATABASE_URI": as_role(url), "DATABASE_OWNER_URL": url}
 
 
 def database_environment(url: str) -> dict[str, str]:

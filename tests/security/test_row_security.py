@@ -25,7 +25,6 @@ from app.invoices.models import Invoice
 from app.jobs import run_job
 from app.reports.models import ReportMessage, ShareLink
 from app.timesheets.models import MonthLock, TimeEntry
-from tests import services
 from tests.factories import (
     assign,
     make_client,
@@ -124,7 +123,7 @@ def two_clients(db):
 
 def test_the_app_connects_as_a_role_that_is_walled(db):
     status = rls.role_status(db.session.connection())
-    assert status.name == services.APP_ROLE
+    assert status.name == rls.APP_ROLE
     assert not status.superuser and not status.bypasses_rls
     assert status.owned_tables == 0
     assert status.walled
@@ -304,7 +303,7 @@ def test_the_health_page_tells_the_lead_the_wall_is_up(client, login_as):
     login_as(make_lead())
     page = client.get("/health").get_data(as_text=True)
     assert "Cloisonnement dans la base" in page
-    assert "actif" in page and services.APP_ROLE in page
+    assert "actif" in page and rls.APP_ROLE in page
     assert "inactif" not in page
 
 
@@ -322,3 +321,28 @@ def test_a_request_sets_its_scope_a_few_times_whatever_the_apps_made_before(
     with count_queries() as counter:
         assert client.get("/time").status_code == 200
     assert counter.scope_count == 2
+
+
+def test_the_app_role_command_sets_a_password_given_in_the_environment(app, db, monkeypatch):
+    from sqlalchemy import create_engine
+
+    role = "relais_password_test"
+    monkeypatch.setenv("RELAIS_TEST_ROLE_PASSWORD", "l'été \\ 2026 ; DROP ROLE postgres")
+    owner = create_engine(app.config["DATABASE_OWNER_URL"])
+    try:
+        result = app.test_cli_runner().invoke(
+            args=["app-role", role, "--password-env", "RELAIS_TEST_ROLE_PASSWORD"]
+        )
+        assert result.exit_code == 0, result.output
+        with owner.connect() as conn:
+            stored = conn.execute(
+                text("SELECT rolpassword FROM pg_authid WHERE rolname = :role"), {"role": role}
+            ).scalar()
+            assert stored and stored.startswith("SCRAM-SHA-256$")
+            postgres = text("SELECT count(*) FROM pg_roles WHERE rolname = 'postgres'")
+            assert conn.execute(postgres).scalar() == 1
+    finally:
+        with owner.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        owner.dispose()
