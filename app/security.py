@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import flask
 from flask import Flask, abort, current_app, render_template, request
-from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
@@ -121,9 +120,10 @@ def add_security_headers(response: Response) -> Response:
         headers.setdefault(name, value)
     if served_over_https(current_app):
         headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
-    # Static files come with their own caching (and need no user loaded).
-    if "Cache-Control" not in headers and current_user and current_user.is_authenticated:
-        headers["Cache-Control"] = "private, no-store"
+    # Pages carry a CSRF token or someone's data: no cache keeps them. Files
+    # come with their own caching (static ones, logos, documents). Decided
+    # without the user: after a commit, asking would load the account again.
+    headers.setdefault("Cache-Control", "private, no-store")
     return response
 
 
