@@ -94,7 +94,7 @@ def get_settings() -> AgencySettings:
     """
     settings = db.session.get(AgencySettings, 1)
     if settings is not None:
-        return settings
+        return _kept(settings)
     try:
         with db.session.begin_nested():
             settings = AgencySettings(id=1)
@@ -103,6 +103,14 @@ def get_settings() -> AgencySettings:
         settings = db.session.get(AgencySettings, 1, populate_existing=True)
         if settings is None:  # pragma: no cover - the other insert was rolled back meanwhile
             raise
+    return _kept(settings)
+
+
+def _kept(settings: AgencySettings) -> AgencySettings:
+    """Held by the session itself: its identity map only holds objects weakly,
+    so a caller reading one attribute would otherwise let the row go, and the
+    next caller of the same request would read it again."""
+    db.session.info["agency_settings"] = settings
     return settings
 
 
