@@ -282,9 +282,16 @@ def _scope_of(user: User | None) -> Scope:
     if user is None or user.role not in (Role.LEAD, Role.CM, Role.CLIENT):
         return NO_SCOPE
     if user.role == Role.LEAD:
-        return Scope(None, f"lead {user.id}")
-    ids = db.session.scalars(select(Client.id).where(visible_clients_clause(user))).all()
-    return Scope(frozenset(ids), f"{user.role} {user.id}")
+        return Scope(None, _reason(user))
+    return Scope(frozenset(db.session.scalars(_visible_client_ids(user))), _reason(user))
+
+
+def _visible_client_ids(user: User) -> Select[tuple[int]]:
+    return select(Client.id).where(visible_clients_clause(user))
+
+
+def _reason(user: User) -> str:
+    return f"{user.role} {user.id}"
 
 
 def current_scope() -> Scope:
@@ -334,12 +341,27 @@ def scope_request() -> None:
         return None  # no database there: nobody to look up
     set_scope(RULES_SCOPE)
     try:
-        scope = _scope_of(_user(None))
+        _enter_scope_of(_user(None))
     except BaseException:
         set_scope(NO_SCOPE)
         raise
-    set_scope(scope)
     return None
+
+
+def _enter_scope_of(user: User | None) -> None:
+    """`user`'s scope, made the current one from the rules' scope. On
+    PostgreSQL, a CM's or a client user's clients are read and written as
+    the setting by one statement (`rls.apply_selected`)."""
+    session = db.session()
+    if (
+        user is None
+        or user.role not in (Role.CM, Role.CLIENT)
+        or session.get_bind().dialect.name != "postgresql"
+    ):
+        set_scope(_scope_of(user))
+        return
+    ids = rls.apply_selected(session.connection(), _visible_client_ids(user))
+    g.relais_scope = Scope(ids, _reason(user))
 
 
 def identify(lookup: Callable[[], T]) -> T:

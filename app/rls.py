@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Select, Text, cast, event, func, literal_column, select, text, true
 from sqlalchemy.orm import Session, SessionTransaction
 
 SET_SCOPE = text("SELECT set_config('relais.scope', :scope, true)")
@@ -45,6 +45,18 @@ AGENCY_TABLES = frozenset(
 def apply(connection: Connection, value: str) -> None:
     """Write the scope setting for the connection's current transaction."""
     connection.execute(SET_SCOPE, {"scope": value})
+
+
+def apply_selected(connection: Connection, ids: Select[tuple[int]]) -> frozenset[int]:
+    """Write as the scope setting the client ids that `ids` selects, and
+    return them: one statement where reading them, then writing them, takes
+    two. `ids` runs in the scope under way (set_config needs its argument
+    first), which the new one replaces for the rest of the transaction."""
+    selected = ids.subquery()
+    listed = func.coalesce(select(func.string_agg(cast(selected.c[0], Text), ",")).scalar_subquery(), "")
+    setting = literal_column("'relais.scope'")  # as SET_SCOPE reads, in logs and counts
+    value = connection.scalar(select(func.set_config(setting, listed, true())))
+    return frozenset(int(client_id) for client_id in value.split(",") if client_id)
 
 
 _current_value: Callable[[], str] = lambda: ""  # noqa: E731 - until install(): no scope

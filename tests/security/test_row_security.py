@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from flask_login import login_user
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import ProgrammingError
 
 from app import access, rls
@@ -263,6 +263,31 @@ def test_a_client_users_request_reads_only_its_company(app, two_clients):
         access.scope_request()
         invoices = db.session.scalars(select(Invoice).execution_options(populate_existing=True)).all()
     assert invoices and {invoice.client_id for invoice in invoices} == {dupont["client"].id}
+
+
+def test_a_request_writes_the_same_scope_as_the_rules_give_in_one_statement(app, two_clients):
+    dupont, martin = two_clients
+    assign(martin["cm"], dupont["client"])  # now serves both
+    idle = make_cm()  # serves nobody
+    for user in (martin["cm"], dupont["cm"], dupont["member"], idle):
+        expected = access.scope_for(user)
+        with app.test_request_context("/"):
+            login_user(user)
+            statements = []
+            record = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", record)
+            try:
+                access.scope_request()
+            finally:
+                event.remove(db.engine, "before_cursor_execute", record)
+            written = report_scope()
+            assert access.current_scope().clients == expected.clients
+        assert {int(i) for i in written.split(",") if i} == expected.clients, user.email
+        # The clients are read and written by one statement (the first one
+        # is the rules' scope, in which the account is looked up).
+        assert sum(s.startswith("SELECT set_config") for s in statements) == 2
+        assert not any(s.startswith("SELECT client.id") for s in statements)
+    assert access.scope_for(idle).clients == frozenset()
 
 
 def report_scope() -> str:
