@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.access import visible_clients
@@ -36,14 +36,20 @@ class DashboardSummary:
 
 
 def _served_today():
-    """A condition on Client: some active CM serves it today."""
+    """A condition on Client: some active CM serves it today. The clients
+    served are listed once (a hashed subplan), not looked for client by
+    client."""
     day = today()
-    return exists().where(
-        CMAssignment.client_id == Client.id,
-        CMAssignment.since <= day,
-        or_(CMAssignment.until.is_(None), CMAssignment.until >= day),
-        CMAssignment.cm_id.in_(select(User.id).where(User.active.is_(True))),
+    served = (
+        select(CMAssignment.client_id)
+        .join(User, User.id == CMAssignment.cm_id)
+        .where(
+            CMAssignment.since <= day,
+            or_(CMAssignment.until.is_(None), CMAssignment.until >= day),
+            User.active.is_(True),
+        )
     )
+    return Client.id.in_(served)
 
 
 def dashboard_summary(unserved_shown: int = 5) -> DashboardSummary:
