@@ -351,14 +351,19 @@ def scope_request() -> None:
 def _enter_scope_of(user: User | None) -> None:
     """`user`'s scope, made the current one from the rules' scope. On
     PostgreSQL, a CM's or a client user's clients are read and written as
-    the setting by one statement (`rls.apply_selected`)."""
+    the setting by one statement (`rls.apply_selected`); a lead's setting is
+    the rules' own, already written."""
     session = db.session()
     if (
         user is None
         or user.role not in (Role.CM, Role.CLIENT)
         or session.get_bind().dialect.name != "postgresql"
     ):
-        set_scope(_scope_of(user))
+        scope = _scope_of(user)
+        if scope.setting == RULES_SCOPE.setting:
+            g.relais_scope = scope
+        else:
+            set_scope(scope)
         return
     ids = rls.apply_selected(session.connection(), _visible_client_ids(user))
     g.relais_scope = Scope(ids, _reason(user))
