@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import access, formatting, jobs, security
+from app import access, formatting, jobs, security, transactions
 from app.config import Config, DevelopmentConfig, from_environment
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.formatting import LOCALES
@@ -181,6 +181,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    transactions.install(app)
     app.before_request(access.scope_request)
     app.before_request(access.require_login_by_default)
     security.init_app(app)  # headers, cookies, uploads too large
