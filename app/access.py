@@ -70,6 +70,10 @@ def visible_clients_clause(user: User | None = None) -> ColumnElement[bool]:
         return false()
     if user.role == Role.LEAD:
         return true()
+    return _built(user, "clause", _clause_of)
+
+
+def _clause_of(user: User) -> ColumnElement[bool]:
     if user.role == Role.CM:
         served = select(CMAssignment.client_id).where(active_assignment_clause(user.id))
         return Client.id.in_(served) & Client.archived_at.is_(None)
@@ -82,9 +86,25 @@ def visible_clients_clause(user: User | None = None) -> ColumnElement[bool]:
 def client_scope(column: Any, user: User | None = None) -> ColumnElement[bool]:
     """A condition on any `client_id` column: rows of visible clients only."""
     user = _user(user)
-    if user is not None and user.role == Role.LEAD:
+    if user is None:
+        return false()
+    if user.role == Role.LEAD:
         return true()
-    return column.in_(select(Client.id).where(visible_clients_clause(user)))
+    return column.in_(_built(user, "ids", _visible_client_ids))
+
+
+def _built(user: User, kind: str, build: Callable[[User], T]) -> T:
+    """The SQL expression `build` makes for `user`, made once per app context
+    and day: a request filters several queries with the same one, and
+    building it costs more than running it. It stays SQL, evaluated by each
+    query (never a list of ids read earlier)."""
+    if not has_app_context():
+        return build(user)
+    built = g.setdefault("relais_access_sql", {})
+    key = (kind, user.id, user.role, today())
+    if key not in built:
+        built[key] = build(user)
+    return built[key]
 
 
 def visible_clients(user: User | None = None) -> Select[tuple[Client]]:
