@@ -17,10 +17,12 @@ is not in error. Anything else is rolled back, as before.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 
@@ -65,4 +67,8 @@ def end_read_only(error: BaseException | None) -> None:
 
     if connection.connection.dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
         return
-    session.commit()
+    # The page is already made: a connection lost by now must not turn it
+    # into an error (the session's removal then closes what is left, as a
+    # rollback would have).
+    with suppress(SQLAlchemyError):
+        session.commit()

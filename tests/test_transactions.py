@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.access import public
@@ -129,3 +131,12 @@ def _positions(app) -> list[int]:
             return list(db.session.scalars(select(Activity.position).order_by(Activity.id)))
         finally:
             db.session.remove()
+
+
+def test_a_commit_that_fails_once_the_page_is_made_does_not_fail_it(probe_app, monkeypatch):
+    def lost(session):
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(Session, "commit", lost)
+    response = probe_app.test_client().get("/probe/count_activities")
+    assert response.status_code == 200 and response.text == "0"
