@@ -55,6 +55,26 @@ def build_schema(app) -> None:
         engine.dispose()
 
 
+def app_on_own_database(name: str, why: str, settings: dict | None = None):
+    """An app on a PostgreSQL database of its own (`<test database>_<name>`),
+    without the test transaction around it, for tests whose point is real
+    transactions; the caller adds its routes, then calls `build_schema`.
+    Skipped on SQLite, saying `why`."""
+    url = services.database_url(f"{TEST_DB_NAME}_{name}")
+    if not url.startswith("postgresql"):
+        pytest.skip(why)
+    services.create_postgres_database(url)
+    return create_app(
+        TestConfig,
+        {
+            **services.database_settings(url),
+            "REDIS_URL": None,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            **(settings or {}),
+        },
+    )
+
+
 @pytest.fixture(scope="session")
 def test_dirs() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="relais-tests-") as tmp:

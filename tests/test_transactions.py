@@ -10,24 +10,17 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app import create_app
 from app.access import public
-from app.config import TestConfig
 from app.extensions import db
 from app.timesheets.models import Activity
 from tests import services as test_services
-from tests.conftest import TEST_DB_NAME, build_schema
+from tests.conftest import app_on_own_database, build_schema
 
 
 @pytest.fixture(scope="module")
 def probe_app():
-    url = test_services.database_url(f"{TEST_DB_NAME}_transactions")
-    if not url.startswith("postgresql"):
-        pytest.skip("prepared statements are PostgreSQL's (SQLite needs nothing here)")
-    test_services.create_postgres_database(url)
-    app = create_app(
-        TestConfig,
-        {**test_services.database_settings(url), "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://"},
+    app = app_on_own_database(
+        "transactions", "prepared statements are PostgreSQL's (SQLite needs nothing here)"
     )
 
     def count_activities():

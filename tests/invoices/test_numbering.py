@@ -18,9 +18,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from app import create_app
 from app.auth.models import User
-from app.config import TestConfig
 from app.extensions import db
 from app.invoices import services
 from app.invoices.models import Invoice, InvoiceStatus
@@ -28,7 +26,7 @@ from app.invoices.services import InvoiceError, LineInput, create_manual_draft, 
 from app.jobs import PENDING_KEY
 from app.timeutil import today
 from tests import services as test_services
-from tests.conftest import TEST_DB_NAME, build_schema
+from tests.conftest import app_on_own_database, build_schema
 from tests.factories import make_agency_settings, make_client, make_lead
 
 COUNT = 20
@@ -37,19 +35,11 @@ YEAR = today().year
 
 @pytest.fixture(scope="module")
 def numbering_app():
-    url = test_services.database_url(f"{TEST_DB_NAME}_numbering")
-    if not url.startswith("postgresql"):
-        pytest.skip("concurrent numbering needs PostgreSQL (SQLite serialises writers itself)")
-    test_services.create_postgres_database(url)
-    app = create_app(
-        TestConfig,
-        {
-            **test_services.database_settings(url),
-            # One connection per thread, all at once.
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": COUNT + 5, "max_overflow": 0, "pool_timeout": 30},
-            "REDIS_URL": None,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        },
+    app = app_on_own_database(
+        "numbering",
+        "concurrent numbering needs PostgreSQL (SQLite serialises writers itself)",
+        # One connection per thread, all at once.
+        {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": COUNT + 5, "max_overflow": 0, "pool_timeout": 30}},
     )
     build_schema(app)
     yield app
