@@ -90,7 +90,7 @@ def client_scope(column: Any, user: User | None = None) -> ColumnElement[bool]:
         return false()
     if user.role == Role.LEAD:
         return true()
-    return column.in_(_built(user, "ids", _visible_client_ids))
+    return column.in_(_visible_client_ids(user))
 
 
 def _built(user: User, kind: str, build: Callable[[User], T]) -> T:
@@ -307,7 +307,9 @@ def _scope_of(user: User | None) -> Scope:
 
 
 def _visible_client_ids(user: User) -> Select[tuple[int]]:
-    return select(Client.id).where(visible_clients_clause(user))
+    """select(Client.id) of the clients `user` sees: the request's scope and
+    every `client_scope` filter of it share one."""
+    return _built(user, "ids", lambda u: select(Client.id).where(visible_clients_clause(u)))
 
 
 def _reason(user: User) -> str:

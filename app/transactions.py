@@ -21,10 +21,12 @@ from contextlib import suppress
 from typing import Any
 
 from flask import Flask
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
+from app.jobs import PENDING_KEY
 
 WROTE = "relais_wrote"  # on the DBAPI connection's info: something but a SELECT ran
 
@@ -56,15 +58,11 @@ def end_read_only(error: BaseException | None) -> None:
     session = db.session()
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
         return
-    from app.jobs import PENDING_KEY
-
     if session.info.get(PENDING_KEY):
         return
     connection = session.connection()
     if connection.info.get(WROTE, True):
         return
-    from psycopg.pq import TransactionStatus
-
     if connection.connection.dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
         return
     # The page is already made: a connection lost by now must not turn it
